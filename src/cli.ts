@@ -1,0 +1,122 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig } from './config/env.js';
+import { readLogSettings } from './config/log.js';
+import { ConfigError, ExitCode, GateError, type ExitCodeValue } from './errors.js';
+import { createLogger, createScrubber, gateLogger, type Logger } from './logging.js';
+import { VERSION } from './version.js';
+import type { CommandOutcome, Context } from './commands/context.js';
+import { checkCommand } from './commands/check.js';
+import { planCommand } from './commands/plan.js';
+import { statusCommand } from './commands/status.js';
+import { adoptCommand } from './commands/adopt.js';
+
+const ENVIRONMENT_HELP = `
+Variables (the backend's own names, so one env file serves both):
+  DATABASE_URL, or DB_HOST DB_PORT DB_DATABASE DB_USERNAME DB_PASSWORD (Laravel's precedence; sslmode in the URL)
+  STRIPE_SECRET_KEY STRIPE_PUBLIC_KEY, STRIPE_CA_* / STRIPE_IE_* (falling back to the plain pair)
+  APP_SAAS_MODE_ENABLED (read as Hi.Events reads it)
+  STRIPE_GATE_ON_MISMATCH=refuse|clean   STRIPE_GATE_ON_UNKNOWN=refuse|adopt|probe
+  STRIPE_GATE_DB_WAIT_SECONDS=60   STRIPE_GATE_LOCK_WAIT_SECONDS=120
+  STRIPE_GATE_STRIPE_API=auto|required|off   STRIPE_GATE_STRIPE_API_URL   STRIPE_GATE_SCHEMA=stripe_mode_gate
+  STRIPE_GATE_TERMINATION_LOG   LOG_LEVEL=info   LOG_FORMAT=json|pretty
+
+Exit codes:
+  0 ok   64 usage   65 refused: marker and configuration differ   66 refused: Stripe ids of unknown origin
+  69 database (or Stripe) unavailable   70 internal error   75 lock not obtained in time   78 invalid configuration`;
+
+const TERMINATION_LOG = '/dev/termination-log';
+/** Kubernetes shows at most 4 KiB of the termination message. */
+const TERMINATION_LOG_LIMIT = 4096;
+
+type Action = (ctx: Context) => Promise<CommandOutcome>;
+
+/** Sets up configuration and logging, runs one command, and turns every outcome into an exit code. */
+async function run(action: Action): Promise<ExitCodeValue> {
+  const env = process.env;
+  const logSettings = readLogSettings(env);
+  let log: Logger = await createLogger(logSettings);
+  let terminationLog: string | null = existsSync(TERMINATION_LOG) ? TERMINATION_LOG : null;
+  let scrub = createScrubber([]);
+  try {
+    const config = loadConfig(env, { terminationLog });
+    terminationLog = config.gate.terminationLog;
+    scrub = createScrubber(config.secrets);
+    log = await gateLogger(config);
+    const outcome = await action({ config, log, print: (text) => process.stdout.write(`${scrub(text)}\n`) });
+    if (outcome.reason) writeTerminationLog(terminationLog, scrub(outcome.reason), log);
+    return outcome.exitCode;
+  } catch (error) {
+    const gateError = error instanceof GateError;
+    const message = gateError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+    const problems = error instanceof ConfigError ? { problems: error.problems } : {};
+    if (gateError) log.error({ exitCode: error.exitCode, ...problems }, message);
+    else log.error({ err: error, exitCode: ExitCode.internal }, message);
+    writeTerminationLog(terminationLog, scrub(message), log);
+    return gateError ? error.exitCode : ExitCode.internal;
+  }
+}
+
+function writeTerminationLog(path: string | null, reason: string, log: Logger): void {
+  if (!path) return;
+  try {
+    writeFileSync(path, Buffer.from(reason).subarray(0, TERMINATION_LOG_LIMIT));
+  } catch (error) {
+    log.warn({ path, reason: (error as Error).message }, 'could not write the termination log');
+  }
+}
+
+function program(setExit: (code: ExitCodeValue) => void): Command {
+  const cli = new Command('stripe-mode-gate')
+    .description('Keeps Hi.Events from starting with Stripe ids created under another Stripe configuration.')
+    .version(VERSION, '--version')
+    .exitOverride()
+    .addHelpText('after', ENVIRONMENT_HELP);
+  const runAction = async (fn: Action) => setExit(await run(fn));
+
+  cli
+    .command('check', { isDefault: true })
+    .description('the init job: compare the stored marker with the configuration, then start, record, repair or refuse')
+    .option('--json', 'print the result as one JSON document on stdout')
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action((options) => runAction((ctx) => checkCommand(ctx, options)));
+  cli
+    .command('plan')
+    .description('show what check would do now and the rows it would touch; changes nothing')
+    .option('--json', 'print the plan as one JSON document on stdout')
+    .option('--exit-code', "exit with the decision's exit code instead of 0")
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action((options) => runAction((ctx) => planCommand(ctx, options)));
+  cli
+    .command('status')
+    .description('show the marker, the configuration, Stripe id counts per table and the last runs')
+    .option('--json', 'print the status as one JSON document on stdout')
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action((options) => runAction((ctx) => statusCommand(ctx, options)));
+  cli
+    .command('adopt')
+    .description('declare what the existing Stripe ids were created under, without changing them')
+    .addOption(new Option('--mode <mode>', 'the Stripe mode the ids were created in').choices(['test', 'live']).makeOptionMandatory())
+    .addOption(new Option('--saas <bool>', 'whether SaaS mode was on (default: as configured now)').choices(['true', 'false']))
+    .option('--force', 'replace a marker that says otherwise')
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action((options) => runAction((ctx) => adoptCommand(ctx, options)));
+  return cli;
+}
+
+async function main(): Promise<void> {
+  let exitCode: ExitCodeValue = ExitCode.ok;
+  try {
+    await program((code) => (exitCode = code)).parseAsync(process.argv);
+  } catch (error) {
+    // Commander has printed its message; help and --version end with 0, anything else is a usage error.
+    if (error instanceof CommanderError) exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    else throw error;
+  }
+  process.exitCode = exitCode;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`stripe-mode-gate: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = ExitCode.internal;
+});

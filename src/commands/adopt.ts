@@ -1,0 +1,59 @@
+import { withClient } from '../db/connect.js';
+import { withAdvisoryLock } from '../db/lock.js';
+import { withTransaction } from '../db/transaction.js';
+import { compare } from '../decision.js';
+import { UsageError } from '../errors.js';
+import { configuredState, type StripeState } from '../marker/state.js';
+import { ensureGateSchema, logRun, readMarker, writeMarker } from '../marker/store.js';
+import { describeState } from '../report.js';
+import type { StripeMode } from '../stripe/keys.js';
+import type { CommandOutcome, Context } from './context.js';
+
+export interface AdoptOptions {
+  mode: StripeMode;
+  saas?: 'true' | 'false';
+  force?: boolean;
+}
+
+/**
+ * What the operator declares: the ids were created under this mode and SaaS setting. The key identities
+ * are recorded only when the declaration is the configuration itself (the ids were made with these keys).
+ */
+function declared(ctx: Context, options: AdoptOptions): StripeState {
+  const configured = configuredState(ctx.config);
+  const saasMode = options.saas === undefined ? ctx.config.saasMode : options.saas === 'true';
+  const sameAsConfigured = configured && configured.stripeMode === options.mode && configured.saasMode === saasMode;
+  return { stripeMode: options.mode, saasMode, platforms: sameAsConfigured ? configured.platforms : {} };
+}
+
+/** Declares what the existing Stripe ids were created under, without changing them (like db:environment:set). */
+export async function adoptCommand(ctx: Context, options: AdoptOptions): Promise<CommandOutcome> {
+  const { config, log } = ctx;
+  const state = declared(ctx, options);
+  await withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
+    withAdvisoryLock(client, config.gate.lockWaitSeconds, log, async () => {
+      const stored = await readMarker(client, config.gate.schema);
+      if (stored && compare(stored, state) !== 'none' && !options.force) {
+        throw new UsageError(
+          `a marker already says the stored ids were created under ${describeState(stored)}; ` +
+            `declaring ${describeState(state)} instead hides that difference from check. Add --force if you are sure.`,
+        );
+      }
+      await withTransaction(client, async () => {
+        await ensureGateSchema(client, config.gate.schema);
+        const runId = await logRun(client, config.gate.schema, {
+          command: 'adopt',
+          decision: 'adopted',
+          markerBefore: stored,
+          configured: configuredState(config),
+          counts: {},
+        });
+        await writeMarker(client, config.gate.schema, state, runId);
+      });
+    }),
+  );
+  const message = `Recorded ${describeState(state)} as the configuration the stored Stripe ids were created under; no id was changed. \`stripe-mode-gate check\` now compares against it.`;
+  log.info({ decision: 'adopted', stored: state }, message);
+  ctx.print(message);
+  return { exitCode: 0 };
+}

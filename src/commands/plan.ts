@@ -1,0 +1,57 @@
+import { assess, type Assessment } from '../assess.js';
+import { withClient } from '../db/connect.js';
+import { displayState } from '../marker/state.js';
+import { changesOf, describeState, type Changes } from '../report.js';
+import type { CommandOutcome, Context } from './context.js';
+
+export interface PlanResult {
+  decision: Assessment['outcome']['decision'];
+  exitCode: number;
+  stored: Assessment['stored'];
+  configured: Assessment['configured'];
+  changes: Changes;
+  unexpected: string[];
+}
+
+/** What `check` would do now, with the rows it would touch; reads only, takes no lock. */
+export async function runPlan(ctx: Context): Promise<PlanResult> {
+  const { config, log } = ctx;
+  return withClient(config.database, config.gate.dbWaitSeconds, log, async (client) => {
+    const a = await assess(client, config, 'always');
+    return {
+      decision: a.outcome.decision,
+      exitCode: a.outcome.exitCode,
+      stored: displayState(a.stored),
+      configured: displayState(a.configured),
+      changes: changesOf(a),
+      unexpected: a.inventory?.unexpected ?? [],
+    };
+  });
+}
+
+function render(plan: PlanResult): string {
+  const lines = [
+    `check would decide: ${plan.decision} (exit ${plan.exitCode})`,
+    `stored:     ${plan.stored ? `${describeState(plan.stored)} (recorded ${plan.stored.recordedAt} by ${plan.stored.recordedBy})` : 'no marker'}`,
+    `configured: ${plan.configured ? describeState(plan.configured) : 'no Stripe key'}`,
+  ];
+  const repair = Object.entries(plan.changes.repair);
+  if (repair.length > 0) {
+    const how = plan.decision === 'cleaned' ? 'the repair would' : 'with STRIPE_GATE_ON_MISMATCH=clean, the repair would';
+    lines.push(`${how}:`);
+    for (const [table, { action, rows }] of repair) lines.push(`  ${action} ${rows} rows of ${table}`);
+  }
+  const history = Object.entries(plan.changes.history);
+  if (history.length > 0) {
+    lines.push('left unchanged (payment history with ids of the old configuration):');
+    for (const [table, rows] of history) lines.push(`  ${rows} rows of ${table}`);
+  }
+  for (const problem of plan.unexpected) lines.push(`unexpected schema: ${problem}`);
+  return lines.join('\n');
+}
+
+export async function planCommand(ctx: Context, options: { json?: boolean; exitCode?: boolean }): Promise<CommandOutcome> {
+  const plan = await runPlan(ctx);
+  ctx.print(options.json ? JSON.stringify(plan, null, 2) : render(plan));
+  return { exitCode: options.exitCode ? (plan.exitCode as CommandOutcome['exitCode']) : 0 };
+}

@@ -1,0 +1,61 @@
+import { withClient } from '../db/connect.js';
+import { readInventory } from '../hievents/inventory.js';
+import { configuredState, displayState, type Marker, type StripeState } from '../marker/state.js';
+import { readMarker, recentRuns, type RunSummary } from '../marker/store.js';
+import { describeState } from '../report.js';
+import type { CommandOutcome, Context } from './context.js';
+
+export interface StatusResult {
+  stored: Marker | null;
+  configured: StripeState | null;
+  /** Rows holding Stripe ids in use, per table (accounts: rows with any Connect column set). */
+  stripeIds: Record<string, number>;
+  history: Record<string, number>;
+  unexpected: string[];
+  runs: RunSummary[];
+}
+
+export async function runStatus(ctx: Context): Promise<StatusResult> {
+  const { config, log } = ctx;
+  return withClient(config.database, config.gate.dbWaitSeconds, log, async (client) => {
+    const stored = await readMarker(client, config.gate.schema);
+    const inventory = await readInventory(client);
+    return {
+      stored: displayState(stored),
+      configured: displayState(configuredState(config)),
+      stripeIds: Object.fromEntries(inventory.stale.everything.map((t) => [t.table, t.rows])),
+      history: inventory.history,
+      unexpected: inventory.unexpected,
+      runs: await recentRuns(client, config.gate.schema, 5),
+    };
+  });
+}
+
+function platformLines(state: StripeState): string[] {
+  return Object.entries(state.platforms).map(
+    ([platform, id]) => `  ${platform}: key sha256 ${id.keyFingerprint ?? 'unknown'}, account ${id.accountId ?? 'unknown'}`,
+  );
+}
+
+function render(s: StatusResult): string {
+  const table = (counts: Record<string, number>) => Object.entries(counts).map(([t, n]) => `  ${t.padEnd(28)} ${n}`);
+  return [
+    `marker:     ${s.stored ? `${describeState(s.stored)}; recorded ${s.stored.recordedAt} by stripe-mode-gate ${s.stored.recordedBy}` : 'none'}`,
+    ...(s.stored ? platformLines(s.stored) : []),
+    `configured: ${s.configured ? describeState(s.configured) : 'no Stripe key'}`,
+    ...(s.configured ? platformLines(s.configured) : []),
+    'rows with Stripe ids in use:',
+    ...table(s.stripeIds),
+    'payment history rows:',
+    ...table(s.history),
+    ...s.unexpected.map((u) => `unexpected schema: ${u}`),
+    'last runs:',
+    ...(s.runs.length ? s.runs.map((r) => `  #${r.id} ${r.at} ${r.command} ${r.decision} (gate ${r.gateVersion})`) : ['  none']),
+  ].join('\n');
+}
+
+export async function statusCommand(ctx: Context, options: { json?: boolean }): Promise<CommandOutcome> {
+  const status = await runStatus(ctx);
+  ctx.print(options.json ? JSON.stringify(status, null, 2) : render(status));
+  return { exitCode: 0 };
+}

@@ -1,0 +1,80 @@
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+export interface DatabaseSettings {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+  sslmode: SslMode;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const URL_SCHEMES = ['postgres:', 'postgresql:', 'pgsql:'];
+
+/**
+ * The backend's database settings with Laravel's defaults and precedence (config/database.php and
+ * ConfigurationUrlParser): DB_* values, then every part present in DATABASE_URL overrides its DB_* twin.
+ * Problems are pushed to `problems`; values are never echoed (the URL carries the password).
+ */
+export function readDatabaseSettings(env: Env, problems: string[]): DatabaseSettings {
+  const settings: DatabaseSettings = {
+    host: env.DB_HOST || '127.0.0.1',
+    port: 5432,
+    database: env.DB_DATABASE || 'forge',
+    user: env.DB_USERNAME || 'forge',
+    password: env.DB_PASSWORD ?? '',
+    sslmode: 'prefer',
+  };
+  if (env.DB_CONNECTION && env.DB_CONNECTION !== 'pgsql') {
+    problems.push(`DB_CONNECTION: only pgsql is supported (Hi.Events runs on PostgreSQL)`);
+  }
+  if (env.DB_PORT) {
+    const port = parsePort(env.DB_PORT);
+    if (port === undefined) problems.push('DB_PORT: expected a port number from 1 to 65535');
+    else settings.port = port;
+  }
+  if (env.DATABASE_URL) applyUrl(env.DATABASE_URL, settings, problems);
+  return settings;
+}
+
+function applyUrl(raw: string, settings: DatabaseSettings, problems: string[]): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push('DATABASE_URL: not a valid URL; expected postgresql://user:password@host:port/database');
+    return;
+  }
+  if (!URL_SCHEMES.includes(url.protocol)) {
+    problems.push('DATABASE_URL: expected a postgresql:// (or postgres://, pgsql://) URL');
+    return;
+  }
+  if (url.hostname) settings.host = decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1'));
+  if (url.port) settings.port = Number(url.port);
+  if (url.username) settings.user = decodeURIComponent(url.username);
+  if (url.password) settings.password = decodeURIComponent(url.password);
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (database) settings.database = database;
+  const sslmode = url.searchParams.get('sslmode');
+  if (sslmode !== null) {
+    if ((SSL_MODES as readonly string[]).includes(sslmode)) settings.sslmode = sslmode as SslMode;
+    else problems.push(`DATABASE_URL: sslmode must be one of ${SSL_MODES.join(', ')}`);
+  }
+}
+
+function parsePort(value: string): number | undefined {
+  if (!/^\d{1,5}$/.test(value)) return undefined;
+  const port = Number(value);
+  return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+/** The connection as a URL safe to log: the password masked. */
+export function describeDatabase(db: DatabaseSettings): string {
+  const user = encodeURIComponent(db.user);
+  const auth = db.password ? `${user}:***` : user;
+  const host = db.host.includes(':') ? `[${db.host}]` : db.host;
+  return `postgresql://${auth}@${host}:${db.port}/${encodeURIComponent(db.database)}`;
+}

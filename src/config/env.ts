@@ -1,0 +1,112 @@
+import { cleanEnv, makeValidator, str, url, type Spec } from 'envalid';
+import { ConfigError } from '../errors.js';
+import { readDatabaseSettings, type DatabaseSettings } from './database.js';
+import { readLogSettings, type LogSettings } from './log.js';
+import { readSaasMode } from './saas.js';
+import { readStripeSettings, stripeSecrets, type StripeSettings } from './stripe.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface GateSettings {
+  onMismatch: 'refuse' | 'clean';
+  onUnknown: 'refuse' | 'adopt' | 'probe';
+  dbWaitSeconds: number;
+  lockWaitSeconds: number;
+  stripeApi: 'auto' | 'required' | 'off';
+  stripeApiUrl: string;
+  schema: string;
+  /** Where a refusal's reason is written; null: nowhere. */
+  terminationLog: string | null;
+}
+
+export interface Config {
+  database: DatabaseSettings;
+  /** null: no Stripe secret key configured. */
+  stripe: StripeSettings | null;
+  saasMode: boolean;
+  gate: GateSettings;
+  log: LogSettings;
+  warnings: string[];
+  /** Values that must never appear in any output. */
+  secrets: string[];
+}
+
+const seconds = makeValidator((input: string) => {
+  if (!/^\d{1,9}$/.test(input)) throw new Error('not a whole number of seconds');
+  return Number(input);
+});
+
+const identifier = makeValidator((input: string) => {
+  // Quoted everywhere, but kept to plain names so that it reads the same in psql and in the logs.
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(input) || /^pg_/i.test(input) || input === 'information_schema') {
+    throw new Error('not a plain SQL identifier');
+  }
+  return input;
+});
+
+/** The gate's own settings; `desc` says what is accepted and is shown when a value is not. */
+const gateSpecs = {
+  STRIPE_GATE_ON_MISMATCH: str({ choices: ['refuse', 'clean'] as const, default: 'refuse', desc: 'refuse or clean' }),
+  STRIPE_GATE_ON_UNKNOWN: str({
+    choices: ['refuse', 'adopt', 'probe'] as const,
+    default: 'refuse',
+    desc: 'refuse, adopt or probe',
+  }),
+  STRIPE_GATE_DB_WAIT_SECONDS: seconds({ default: 60, desc: 'a whole number of seconds >= 0' }),
+  STRIPE_GATE_LOCK_WAIT_SECONDS: seconds({ default: 120, desc: 'a whole number of seconds >= 0' }),
+  STRIPE_GATE_STRIPE_API: str({ choices: ['auto', 'required', 'off'] as const, default: 'auto', desc: 'auto, required or off' }),
+  STRIPE_GATE_STRIPE_API_URL: url({ default: 'https://api.stripe.com', desc: 'an http(s) URL' }),
+  STRIPE_GATE_SCHEMA: identifier({
+    default: 'stripe_mode_gate',
+    desc: 'a SQL identifier: letters, digits and _, not starting with a digit or pg_, at most 63 characters',
+  }),
+  STRIPE_GATE_TERMINATION_LOG: str({ default: '', desc: 'a file path' }),
+};
+
+/**
+ * Parses the environment into a typed, frozen configuration, reporting every invalid setting at once
+ * (ConfigError, exit 78). The environment is a parameter so tests pass plain objects.
+ */
+export function loadConfig(rawEnv: Env, defaults: { terminationLog: string | null }): Config {
+  // Compose turns `VAR=${VAR}` into an empty string; an empty setting means "use the default".
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== ''));
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const gate = cleanEnv(env, gateSpecs, {
+    reporter: ({ errors }) => {
+      for (const name of Object.keys(errors) as (keyof typeof gateSpecs)[]) {
+        const spec: Spec<unknown> = gateSpecs[name];
+        problems.push(`${name}: expected ${spec.desc}`);
+      }
+    },
+  });
+  if (gate.STRIPE_GATE_STRIPE_API_URL && !/^https?:\/\//.test(gate.STRIPE_GATE_STRIPE_API_URL)) {
+    problems.push(`STRIPE_GATE_STRIPE_API_URL: expected ${gateSpecs.STRIPE_GATE_STRIPE_API_URL.desc}`);
+  }
+  const { problems: logProblems, ...log } = readLogSettings(env);
+  problems.push(...logProblems);
+  const database = readDatabaseSettings(env, problems);
+  const stripe = readStripeSettings(rawEnv, problems, warnings);
+  const saas = readSaasMode(rawEnv.APP_SAAS_MODE_ENABLED);
+  if (saas.warning) warnings.push(saas.warning);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    database,
+    stripe,
+    saasMode: saas.enabled,
+    gate: Object.freeze({
+      onMismatch: gate.STRIPE_GATE_ON_MISMATCH,
+      onUnknown: gate.STRIPE_GATE_ON_UNKNOWN,
+      dbWaitSeconds: gate.STRIPE_GATE_DB_WAIT_SECONDS,
+      lockWaitSeconds: gate.STRIPE_GATE_LOCK_WAIT_SECONDS,
+      stripeApi: gate.STRIPE_GATE_STRIPE_API,
+      stripeApiUrl: gate.STRIPE_GATE_STRIPE_API_URL,
+      schema: gate.STRIPE_GATE_SCHEMA,
+      terminationLog: gate.STRIPE_GATE_TERMINATION_LOG || defaults.terminationLog,
+    }),
+    log,
+    warnings,
+    secrets: [...stripeSecrets(rawEnv), database.password].filter(Boolean),
+  });
+}

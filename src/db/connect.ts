@@ -1,0 +1,101 @@
+import pg from 'pg';
+import type { ConnectionOptions } from 'node:tls';
+import { describeDatabase, type DatabaseSettings } from '../config/database.js';
+import { ExitCode, GateError, UnavailableError } from '../errors.js';
+import type { Logger } from '../logging.js';
+
+export type Client = pg.Client;
+
+/** Login refused: waiting will not help, the settings are wrong. */
+const AUTH_FAILURES = new Set(['28P01', '28000']);
+const NO_SSL = 'The server does not support SSL connections';
+
+function tlsFor(sslmode: DatabaseSettings['sslmode']): false | ConnectionOptions {
+  switch (sslmode) {
+    case 'disable':
+    case 'allow':
+      return false;
+    case 'prefer':
+    case 'require':
+      return { rejectUnauthorized: false };
+    case 'verify-ca':
+      return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { rejectUnauthorized: true };
+  }
+}
+
+async function connectOnce(db: DatabaseSettings, timeoutMs: number): Promise<Client> {
+  const base = {
+    host: db.host,
+    port: db.port,
+    database: db.database,
+    user: db.user,
+    password: db.password,
+    application_name: 'stripe-mode-gate',
+    connectionTimeoutMillis: Math.max(timeoutMs, 1000),
+  };
+  let ssl = tlsFor(db.sslmode);
+  for (;;) {
+    const client = new pg.Client({ ...base, ssl });
+    try {
+      await client.connect();
+      // A connection lost later (server restart) must fail the next query, not crash the process.
+      client.on('error', () => undefined);
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      // libpq's sslmode=prefer: try TLS first, fall back to a plain connection when the server has none.
+      if (db.sslmode === 'prefer' && ssl && error instanceof Error && error.message.includes(NO_SSL)) {
+        ssl = false;
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * Connects, retrying with backoff for up to `waitSeconds` (the database container is often still starting
+ * when the gate runs). Fails with exit 69 naming the server, never the password.
+ */
+export async function connect(db: DatabaseSettings, waitSeconds: number, log: Logger): Promise<Client> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  const target = describeDatabase(db);
+  for (let attempt = 1, delay = 200; ; attempt++, delay = Math.min(delay * 2, 3000)) {
+    try {
+      const client = await connectOnce(db, Math.min(5000, deadline - Date.now()));
+      log.debug({ database: target, attempt }, 'connected to the database');
+      return client;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const message = error instanceof Error ? error.message : String(error);
+      if (code && AUTH_FAILURES.has(code)) {
+        throw new GateError(
+          `the database at ${target} refused the login (${message}); check DB_USERNAME/DB_PASSWORD or DATABASE_URL`,
+          ExitCode.config,
+          { cause: error },
+        );
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new UnavailableError(
+          `database ${target} not reachable within STRIPE_GATE_DB_WAIT_SECONDS=${waitSeconds}s (${code ?? message})`,
+          { cause: error },
+        );
+      }
+      log.info({ database: target, attempt, reason: code ?? message }, 'database not reachable yet; retrying');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+    }
+  }
+}
+
+/** Connects (with the wait), runs `fn`, and always disconnects. */
+export async function withClient<T>(db: DatabaseSettings, waitSeconds: number, log: Logger, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = await connect(db, waitSeconds, log);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,89 @@
+import type { StaleScope } from './cleanup/plan.js';
+import type { GateSettings } from './config/env.js';
+import { ExitCode, type ExitCodeValue } from './errors.js';
+import type { StripeState } from './marker/state.js';
+
+export type Decision =
+  | 'skipped'
+  | 'match'
+  | 'recorded'
+  | 'adopted'
+  | 'updated'
+  | 'cleaned'
+  | 'refused-mismatch'
+  | 'refused-unknown';
+
+export const DECISION_EXIT: Record<Decision, ExitCodeValue> = {
+  skipped: ExitCode.ok,
+  match: ExitCode.ok,
+  recorded: ExitCode.ok,
+  adopted: ExitCode.ok,
+  updated: ExitCode.ok,
+  cleaned: ExitCode.ok,
+  'refused-mismatch': ExitCode.refusedMismatch,
+  'refused-unknown': ExitCode.refusedUnknown,
+};
+
+/** How the configuration differs from the marker, the widest difference first. */
+export type Change = 'none' | 'mode' | 'account' | 'saas-disabled' | 'saas-enabled';
+
+export function compare(stored: StripeState, configured: StripeState): Change {
+  if (stored.stripeMode !== configured.stripeMode) return 'mode';
+  for (const [platform, identity] of Object.entries(configured.platforms)) {
+    const storedAccount = stored.platforms[platform as keyof StripeState['platforms']]?.accountId;
+    if (storedAccount && identity.accountId && storedAccount !== identity.accountId) return 'account';
+  }
+  if (stored.saasMode && !configured.saasMode) return 'saas-disabled';
+  if (!stored.saasMode && configured.saasMode) return 'saas-enabled';
+  return 'none';
+}
+
+/** Which stored ids a change strands; null when it strands none. */
+export function staleScope(change: Change): StaleScope | null {
+  switch (change) {
+    case 'mode':
+    case 'account':
+      return 'everything';
+    case 'saas-disabled':
+      return 'connect';
+    default:
+      return null;
+  }
+}
+
+export interface DecisionInput {
+  configured: StripeState | null;
+  stored: StripeState | null;
+  /** Rows holding Stripe ids in use (customers, connected accounts); needed when there is no marker. */
+  idsPresent: number;
+  /** Rows the change strands; needed when the marker differs. */
+  staleRows: number;
+  policy: Pick<GateSettings, 'onMismatch' | 'onUnknown'>;
+}
+
+export interface Outcome {
+  decision: Decision;
+  exitCode: ExitCodeValue;
+  change: Change | null;
+}
+
+/** SPEC.md's decision table, as a pure function: I/O happens around it. */
+export function decide(input: DecisionInput): Outcome {
+  const outcome = (decision: Decision, change: Change | null = null): Outcome => ({
+    decision,
+    exitCode: DECISION_EXIT[decision],
+    change,
+  });
+  const { configured, stored, policy } = input;
+  if (!configured) return outcome('skipped');
+  if (!stored) {
+    if (input.idsPresent === 0) return outcome('recorded');
+    // probe asks Stripe; when it cannot tell, the ids stay of unknown origin.
+    return outcome(policy.onUnknown === 'adopt' ? 'adopted' : 'refused-unknown');
+  }
+  const change = compare(stored, configured);
+  if (change === 'none') return outcome('match', change);
+  // Nothing stored is stranded (SaaS off -> on, or no ids yet): only the marker moves.
+  if (staleScope(change) === null || input.staleRows === 0) return outcome('updated', change);
+  return outcome(policy.onMismatch === 'clean' ? 'cleaned' : 'refused-mismatch', change);
+}

@@ -1,0 +1,49 @@
+/** Exit codes (sysexits.h names), as SPEC.md fixes them. */
+export const ExitCode = {
+  ok: 0,
+  usage: 64,
+  refusedMismatch: 65,
+  refusedUnknown: 66,
+  unavailable: 69,
+  internal: 70,
+  lockTimeout: 75,
+  config: 78,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error the gate expects and explains; its message is meant for the operator. */
+export class GateError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCodeValue,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class UsageError extends GateError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+  }
+}
+
+/** Every invalid setting at once; `problems` name the variable, never its value when secret. */
+export class ConfigError extends GateError {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`, ExitCode.config);
+  }
+}
+
+export class UnavailableError extends GateError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.unavailable, options);
+  }
+}
+
+export class LockTimeoutError extends GateError {
+  constructor(message: string) {
+    super(message, ExitCode.lockTimeout);
+  }
+}

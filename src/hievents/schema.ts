@@ -1,0 +1,68 @@
+import type { Client } from '../db/connect.js';
+
+/** Hi.Events keeps its tables in public (config/database.php: search_path 'public'). */
+export const HIEVENTS_SCHEMA = 'public';
+
+/** Tables whose Stripe ids go stale on a switch: the only tables the gate ever changes. */
+export const REPAIRABLE_TABLES = ['stripe_customers', 'account_stripe_platforms', 'organizer_stripe_platforms', 'accounts'];
+/** Tables of past payments: counted, never changed. */
+export const HISTORY_TABLES = ['stripe_payments', 'stripe_payouts', 'order_refunds', 'order_payment_platform_fees'];
+
+/** table -> column -> information_schema data_type, for the known tables that exist. */
+export type PresentSchema = ReadonlyMap<string, ReadonlyMap<string, string>>;
+
+const ID = ['bigint', 'integer'];
+const TEXT = ['character varying', 'text'];
+/** Columns the gate relies on; a present table whose column is missing or of another type is unexpected. */
+const EXPECTED: Record<string, Record<string, { types: string[]; required: boolean }>> = {
+  stripe_customers: {
+    id: { types: ID, required: true },
+    stripe_customer_id: { types: TEXT, required: true },
+    stripe_account_id: { types: TEXT, required: false },
+  },
+  account_stripe_platforms: {
+    id: { types: ID, required: true },
+    stripe_account_id: { types: TEXT, required: true },
+  },
+  organizer_stripe_platforms: {
+    id: { types: ID, required: true },
+    stripe_account_id: { types: TEXT, required: true },
+  },
+  accounts: {
+    id: { types: ID, required: true },
+    stripe_account_id: { types: TEXT, required: true },
+    stripe_connect_account_type: { types: TEXT, required: false },
+    stripe_connect_setup_complete: { types: ['boolean'], required: false },
+  },
+};
+
+export async function readPresentSchema(client: Client): Promise<PresentSchema> {
+  const { rows } = await client.query<{ table_name: string; column_name: string; data_type: string }>(
+    `SELECT table_name, column_name, data_type FROM information_schema.columns
+      WHERE table_schema = $1 AND table_name = ANY($2) ORDER BY table_name, ordinal_position`,
+    [HIEVENTS_SCHEMA, [...REPAIRABLE_TABLES, ...HISTORY_TABLES]],
+  );
+  const present = new Map<string, Map<string, string>>();
+  for (const row of rows) {
+    if (!present.has(row.table_name)) present.set(row.table_name, new Map());
+    present.get(row.table_name)!.set(row.column_name, row.data_type);
+  }
+  return present;
+}
+
+/** What in the known tables differs from every Hi.Events generation the gate knows, in words. */
+export function unexpectedShapes(present: PresentSchema): string[] {
+  const found: string[] = [];
+  for (const [table, columns] of Object.entries(EXPECTED)) {
+    const actual = present.get(table);
+    if (!actual) continue;
+    for (const [column, { types, required }] of Object.entries(columns)) {
+      const type = actual.get(column);
+      if (type === undefined && required) found.push(`${table}.${column} is missing`);
+      else if (type !== undefined && !types.includes(type)) {
+        found.push(`${table}.${column} is ${type}, expected ${types.join(' or ')}`);
+      }
+    }
+  }
+  return found;
+}

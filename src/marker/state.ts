@@ -1,0 +1,42 @@
+import type { Platform } from '../config/stripe.js';
+import type { Config } from '../config/env.js';
+import type { StripeMode } from '../stripe/keys.js';
+
+export interface PlatformIdentity {
+  /** acct_ id of the key's Stripe account, when known. */
+  accountId: string | null;
+  /** SHA-256 (hex) of the secret key, when known. */
+  keyFingerprint: string | null;
+}
+
+/** A Stripe configuration: what the backend is configured with, or what the stored ids were created under. */
+export interface StripeState {
+  stripeMode: StripeMode;
+  saasMode: boolean;
+  platforms: Partial<Record<Platform, PlatformIdentity>>;
+}
+
+/** The marker: the configuration the database's Stripe ids belong to, and who recorded it when. */
+export interface Marker extends StripeState {
+  recordedAt: string;
+  recordedBy: string;
+}
+
+/** The configuration the backend is about to start with; null when it has no Stripe key. */
+export function configuredState(config: Config): StripeState | null {
+  if (!config.stripe) return null;
+  const platforms: StripeState['platforms'] = {};
+  for (const [platform, key] of Object.entries(config.stripe.platforms)) {
+    platforms[platform as Platform] = { accountId: null, keyFingerprint: key.fingerprint };
+  }
+  return { stripeMode: config.stripe.mode, saasMode: config.saasMode, platforms };
+}
+
+/** For output: fingerprints shortened, so that a reader can compare them without holding the whole hash. */
+export function displayState<T extends StripeState>(state: T | null): T | null {
+  if (!state) return null;
+  const platforms = Object.fromEntries(
+    Object.entries(state.platforms).map(([p, id]) => [p, { ...id, keyFingerprint: id.keyFingerprint?.slice(0, 12) ?? null }]),
+  );
+  return { ...state, platforms };
+}

@@ -1,0 +1,104 @@
+import type { Assessment } from './assess.js';
+import type { TargetCount } from './hievents/inventory.js';
+import { displayState, type StripeState } from './marker/state.js';
+
+/** The JSON shape of `changes`: rows per table repaired (or to repair) and history rows left. */
+export interface Changes {
+  scope: Assessment['scope'];
+  repair: Record<string, { action: 'delete' | 'reset'; rows: number }>;
+  history: Record<string, number>;
+}
+
+export function changesOf(a: Assessment): Changes {
+  return {
+    scope: a.scope,
+    repair: Object.fromEntries(a.repair.map((t) => [t.table, { action: t.action, rows: t.rows }])),
+    history: historyLeft(a),
+  };
+}
+
+/** History rows whose ids came from the old configuration: only when a change stranded anything. */
+function historyLeft(a: Assessment): Record<string, number> {
+  if (a.scope !== 'everything' || !a.inventory) return {};
+  return Object.fromEntries(Object.entries(a.inventory.history).filter(([, rows]) => rows > 0));
+}
+
+export function describeState(state: StripeState): string {
+  const accounts = [...new Set(Object.values(state.platforms).flatMap((p) => (p.accountId ? [p.accountId] : [])))];
+  const account = accounts.length > 0 ? ` (Stripe account ${accounts.join(', ')})` : '';
+  return `${state.stripeMode} keys${account}, SaaS mode ${state.saasMode ? 'on' : 'off'}`;
+}
+
+const WHAT: Record<string, string> = {
+  stripe_customers: 'Stripe customers',
+  account_stripe_platforms: 'connected Stripe accounts',
+  organizer_stripe_platforms: 'organizer Stripe connections',
+};
+
+export function describeRows(targets: TargetCount[]): string {
+  return targets
+    .filter((t) => t.rows > 0)
+    .map((t) => (t.action === 'reset' ? `the Connect columns of ${t.rows} accounts (accounts)` : `${t.rows} ${WHAT[t.table] ?? 'rows'} (${t.table})`))
+    .join(', ');
+}
+
+function historySentence(a: Assessment): string {
+  const history = Object.entries(historyLeft(a));
+  if (history.length === 0) return '';
+  const rows = history.reduce((sum, [, n]) => sum + n, 0);
+  const list = history.map(([table, n]) => `${table} ${n}`).join(', ');
+  return ` ${rows} payment history rows (${list}) keep their old ids and are never changed; refunds of those payments will fail with the new keys.`;
+}
+
+function reconnectSentence(a: Assessment): string {
+  const platforms = a.repair.some((t) => t.table.endsWith('_stripe_platforms') || t.table === 'accounts');
+  return a.configured?.saasMode && platforms ? ' Organizers must connect Stripe again after the repair.' : '';
+}
+
+/** One paragraph an operator can act on: what is stored, what is configured, what happens, what to do. */
+export function explain(a: Assessment, options: { cleanAvailable: boolean }): string {
+  const { decision, change } = a.outcome;
+  const stored = a.stored && describeState(a.stored);
+  const configured = a.configured && describeState(a.configured);
+  const held = a.inventory ? describeRows(a.inventory.stale.everything) : '';
+  switch (decision) {
+    case 'skipped':
+      return 'No Stripe secret key is configured (STRIPE_SECRET_KEY and the CA/IE keys are empty): nothing to check, the backend may start.';
+    case 'match':
+      return `The stored Stripe ids were created under ${stored}, which is what the backend is configured with. Nothing to do.`;
+    case 'recorded':
+      return `The database holds no Stripe ids yet. Recorded ${configured} as the configuration they will be created under.`;
+    case 'adopted':
+      return `The database holds Stripe ids (${held}) with no record of their origin; STRIPE_GATE_ON_UNKNOWN=adopt declared them created under ${configured}, which is now recorded. Nothing else was changed.`;
+    case 'updated':
+      return change === 'saas-enabled'
+        ? `SaaS mode was turned on. The stored ids (created under ${stored}) stay valid in the platform account. Recorded ${configured}.`
+        : `The configuration changed from ${stored} to ${configured}, but no stored id depends on what changed. Recorded the new configuration.`;
+    case 'cleaned':
+      return `The configuration changed from ${stored} to ${configured}. Repaired the stale ids: ${describeRows(a.repair)}; every removed value is archived (\`stripe-mode-gate restore\` puts them back).${historySentence(a)}${reconnectSentence(a)}`;
+    case 'refused-mismatch': {
+      const unavailable = options.cleanAvailable
+        ? ''
+        : ' STRIPE_GATE_ON_MISMATCH=clean is set, but repairing is not available in this version of the gate.';
+      return (
+        `Refused: the Stripe ids in this database were created under ${stored}, but the backend is configured with ${configured}. ` +
+        `Started like this, payments would fail ("No such customer", or a Connect account error) for: ${describeRows(a.repair)}.${unavailable} ` +
+        `To repair, set STRIPE_GATE_ON_MISMATCH=clean: the gate then removes exactly those ids in one transaction and archives every removed value (\`stripe-mode-gate restore\` puts them back). ` +
+        `Or configure ${a.stored!.stripeMode} keys${a.stored!.saasMode ? ' with SaaS mode on' : ''} again. \`stripe-mode-gate plan\` lists every table.${historySentence(a)}${reconnectSentence(a)} Nothing was changed.`
+      );
+    }
+    case 'refused-unknown': {
+      const c = a.configured!;
+      return (
+        `Refused: the database holds Stripe ids (${held}) but no record of the Stripe configuration that created them ` +
+        '(the first run of the gate on an existing install, or a database restored from elsewhere). ' +
+        `If they were created with the keys configured now (${configured}), run \`stripe-mode-gate adopt --mode ${c.stripeMode} --saas ${c.saasMode}\` once, or set STRIPE_GATE_ON_UNKNOWN=adopt. ` +
+        'If they came from other keys, adopt that mode instead: the gate then treats this start as a switch (repair with STRIPE_GATE_ON_MISMATCH=clean). Nothing was changed.'
+      );
+    }
+  }
+}
+
+export function jsonState<T extends StripeState>(state: T | null): T | null {
+  return displayState(state);
+}

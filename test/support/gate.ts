@@ -1,0 +1,46 @@
+import { inject } from 'vitest';
+import { loadConfig } from '../../src/config/env.js';
+import { gateLogger } from '../../src/logging.js';
+import type { Context } from '../../src/commands/context.js';
+
+/** Keys shaped like real ones, unique enough that a scan of the output for them means something. */
+export const TEST_KEYS = {
+  STRIPE_SECRET_KEY: 'sk_test_51GateTestSecretKey0000000000',
+  STRIPE_PUBLIC_KEY: 'pk_test_51GateTestPublicKey000000000',
+  STRIPE_WEBHOOK_SECRET: 'whsec_GateTestWebhookSecret000000',
+};
+export const LIVE_KEYS = {
+  STRIPE_SECRET_KEY: 'sk_live_51GateLiveSecretKey0000000000',
+  STRIPE_PUBLIC_KEY: 'pk_live_51GateLivePublicKey000000000',
+  STRIPE_WEBHOOK_SECRET: 'whsec_GateLiveWebhookSecret000000',
+};
+
+/** Every value that must never appear in any output of any test. */
+export function secretsUsed(): string[] {
+  return [
+    TEST_KEYS.STRIPE_SECRET_KEY,
+    TEST_KEYS.STRIPE_WEBHOOK_SECRET,
+    LIVE_KEYS.STRIPE_SECRET_KEY,
+    LIVE_KEYS.STRIPE_WEBHOOK_SECRET,
+    inject('databasePassword'),
+  ].filter(Boolean);
+}
+
+export interface InProcessGate {
+  ctx: Context;
+  /** Log lines (JSON) and printed results, as an operator would see them. */
+  output: string[];
+  logs(): Record<string, unknown>[];
+}
+
+/** A gate context for in-process runs: configuration from `env`, logs and results captured. */
+export async function gateContext(env: Record<string, string | undefined>): Promise<InProcessGate> {
+  const config = loadConfig({ STRIPE_GATE_DB_WAIT_SECONDS: '5', STRIPE_GATE_LOCK_WAIT_SECONDS: '10', ...env }, { terminationLog: null });
+  const output: string[] = [];
+  const log = await gateLogger({ ...config, log: { level: 'debug', format: 'json' } }, (line) => void output.push(line));
+  return {
+    ctx: { config, log, print: (text) => void output.push(text) },
+    output,
+    logs: () => output.filter((line) => line.startsWith('{"level"')).map((line) => JSON.parse(line)),
+  };
+}

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/env.js';
+import { ConfigError } from '../../src/errors.js';
+
+const SECRET = 'sk_test_51UnitSecretValue';
+const PUBLIC = 'pk_test_51UnitPublicValue';
+const load = (env: Record<string, string | undefined>) => loadConfig(env, { terminationLog: null });
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    load(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('database settings follow Laravel', () => {
+  it('uses Laravel defaults when nothing is set', () => {
+    expect(load({}).database).toEqual({
+      host: '127.0.0.1',
+      port: 5432,
+      database: 'forge',
+      user: 'forge',
+      password: '',
+      sslmode: 'prefer',
+    });
+  });
+
+  it('reads DB_* variables', () => {
+    const db = load({ DB_HOST: 'db', DB_PORT: '6543', DB_DATABASE: 'backend', DB_USERNAME: 'username', DB_PASSWORD: 'pw' }).database;
+    expect(db).toMatchObject({ host: 'db', port: 6543, database: 'backend', user: 'username', password: 'pw' });
+  });
+
+  it('lets every part present in DATABASE_URL override its DB_* twin, and keeps the others', () => {
+    const db = load({
+      DB_HOST: 'db',
+      DB_PORT: '6543',
+      DB_DATABASE: 'backend',
+      DB_USERNAME: 'username',
+      DB_PASSWORD: 'pw',
+      DATABASE_URL: 'postgresql://postgres:s%40cret@postgres/hi-events?sslmode=disable',
+    }).database;
+    expect(db).toEqual({ host: 'postgres', port: 6543, database: 'hi-events', user: 'postgres', password: 's@cret', sslmode: 'disable' });
+  });
+
+  it('accepts postgres:// and pgsql:// and an IPv6 host', () => {
+    expect(load({ DATABASE_URL: 'postgres://u@[::1]:5433/d' }).database).toMatchObject({ host: '::1', port: 5433, user: 'u' });
+    expect(load({ DATABASE_URL: 'pgsql://u@h/d' }).database).toMatchObject({ host: 'h', database: 'd' });
+  });
+});
+
+describe('Stripe keys', () => {
+  it('has no Stripe settings without a secret key (the gate skips)', () => {
+    expect(load({ STRIPE_SECRET_KEY: '' }).stripe).toBeNull();
+    const config = load({ STRIPE_PUBLIC_KEY: PUBLIC });
+    expect(config.stripe).toBeNull();
+    expect(config.warnings.join()).toContain('STRIPE_PUBLIC_KEY is set but STRIPE_SECRET_KEY is not');
+  });
+
+  it('falls back from the CA/IE pairs to the plain pair, as config/services.php does', () => {
+    const stripe = load({ STRIPE_SECRET_KEY: SECRET, STRIPE_PUBLIC_KEY: PUBLIC }).stripe!;
+    expect(stripe.mode).toBe('test');
+    expect(Object.keys(stripe.platforms)).toEqual(['default', 'ca', 'ie']);
+    expect(stripe.platforms.ca).toMatchObject({ variable: 'STRIPE_SECRET_KEY' });
+    expect(stripe.platforms.ca!.fingerprint).toBe(stripe.platforms.default!.fingerprint);
+  });
+
+  it('uses a platform key of its own when set, and no fall-back when it is set empty', () => {
+    const stripe = load({ STRIPE_SECRET_KEY: SECRET, STRIPE_CA_SECRET_KEY: 'sk_test_51OtherCaKey', STRIPE_IE_SECRET_KEY: '' }).stripe!;
+    expect(stripe.platforms.ca).toMatchObject({ variable: 'STRIPE_CA_SECRET_KEY' });
+    expect(stripe.platforms.ca!.fingerprint).not.toBe(stripe.platforms.default!.fingerprint);
+    expect(stripe.platforms.ie).toBeUndefined();
+  });
+
+  it('refuses keys of two modes at once', () => {
+    const problems = problemsOf({ STRIPE_SECRET_KEY: SECRET, STRIPE_CA_SECRET_KEY: 'sk_live_51LiveCaKey' });
+    expect(problems).toEqual(['STRIPE_CA_SECRET_KEY: is a live key but STRIPE_SECRET_KEY is a test key; all Stripe keys must be of one mode']);
+  });
+
+  it('refuses a publishable key of the other mode', () => {
+    expect(problemsOf({ STRIPE_SECRET_KEY: SECRET, STRIPE_PUBLIC_KEY: 'pk_live_51Other' })).toEqual([
+      'STRIPE_PUBLIC_KEY: is a live key but STRIPE_SECRET_KEY is a test key; use one mode',
+    ]);
+  });
+});
+
+describe('invalid settings are reported together, named, never echoed', () => {
+  const env = {
+    STRIPE_SECRET_KEY: 'pk_live_51SecretSlotHoldsPublic',
+    STRIPE_PUBLIC_KEY: 'sk_live_51PublicSlotHoldsSecret',
+    STRIPE_IE_SECRET_KEY: 'sk_org_51OrgKeyValue',
+    STRIPE_GATE_ON_MISMATCH: 'delete',
+    STRIPE_GATE_ON_UNKNOWN: 'guess',
+    STRIPE_GATE_DB_WAIT_SECONDS: '-1',
+    STRIPE_GATE_LOCK_WAIT_SECONDS: '1.5',
+    STRIPE_GATE_STRIPE_API: 'sometimes',
+    STRIPE_GATE_STRIPE_API_URL: 'ftp://example',
+    STRIPE_GATE_SCHEMA: 'gate; DROP TABLE accounts',
+    LOG_LEVEL: 'loud',
+    LOG_FORMAT: 'xml',
+    DB_PORT: 'abc',
+    DB_CONNECTION: 'mysql',
+    DATABASE_URL: 'mysql://root:topsecretpassword@db/x',
+  };
+  const problems = problemsOf(env);
+  const variables = problems.map((p) => p.split(':')[0]);
+
+  it('names every invalid variable once', () => {
+    expect(variables.sort()).toEqual(
+      [
+        'DATABASE_URL',
+        'DB_CONNECTION',
+        'DB_PORT',
+        'LOG_FORMAT',
+        'LOG_LEVEL',
+        'STRIPE_GATE_DB_WAIT_SECONDS',
+        'STRIPE_GATE_LOCK_WAIT_SECONDS',
+        'STRIPE_GATE_ON_MISMATCH',
+        'STRIPE_GATE_ON_UNKNOWN',
+        'STRIPE_GATE_SCHEMA',
+        'STRIPE_GATE_STRIPE_API',
+        'STRIPE_GATE_STRIPE_API_URL',
+        'STRIPE_IE_SECRET_KEY',
+        'STRIPE_PUBLIC_KEY',
+        'STRIPE_SECRET_KEY',
+      ].sort(),
+    );
+  });
+
+  it('says what is accepted', () => {
+    expect(problems).toContain('STRIPE_GATE_ON_MISMATCH: expected refuse or clean');
+    expect(problems).toContain('STRIPE_GATE_DB_WAIT_SECONDS: expected a whole number of seconds >= 0');
+    expect(problems.find((p) => p.startsWith('STRIPE_SECRET_KEY'))).toContain('holds a publishable key');
+    expect(problems.find((p) => p.startsWith('STRIPE_PUBLIC_KEY'))).toContain('holds a secret key');
+  });
+
+  it('never contains a secret value', () => {
+    const text = problems.join('\n');
+    for (const secret of ['51SecretSlotHoldsPublic', '51PublicSlotHoldsSecret', '51OrgKeyValue', 'topsecretpassword']) {
+      expect(text).not.toContain(secret);
+    }
+  });
+});
+
+describe("the gate's own settings", () => {
+  it('has the documented defaults, and treats empty values as unset', () => {
+    const { gate, log } = load({ STRIPE_GATE_ON_MISMATCH: '', LOG_LEVEL: '' });
+    expect(gate).toEqual({
+      onMismatch: 'refuse',
+      onUnknown: 'refuse',
+      dbWaitSeconds: 60,
+      lockWaitSeconds: 120,
+      stripeApi: 'auto',
+      stripeApiUrl: 'https://api.stripe.com',
+      schema: 'stripe_mode_gate',
+      terminationLog: null,
+    });
+    expect(log).toEqual({ level: 'info', format: 'json' });
+  });
+
+  it("understands Laravel's level names in a shared env file", () => {
+    expect(load({ LOG_LEVEL: 'warning' }).log.level).toBe('warn');
+    expect(load({ LOG_LEVEL: 'DEBUG' }).log.level).toBe('debug');
+  });
+
+  it('accepts zero waits and a quoted-safe schema name', () => {
+    const { gate } = load({ STRIPE_GATE_DB_WAIT_SECONDS: '0', STRIPE_GATE_LOCK_WAIT_SECONDS: '0', STRIPE_GATE_SCHEMA: 'Gate_2' });
+    expect(gate).toMatchObject({ dbWaitSeconds: 0, lockWaitSeconds: 0, schema: 'Gate_2' });
+  });
+
+  it('lists every secret it must keep out of the output', () => {
+    const config = load({ STRIPE_SECRET_KEY: SECRET, STRIPE_WEBHOOK_SECRET: 'whsec_51Hook', DB_PASSWORD: 'dbpass123' });
+    expect(config.secrets.sort()).toEqual([SECRET, 'dbpass123', 'whsec_51Hook'].sort());
+  });
+});

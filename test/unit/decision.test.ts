@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { compare, decide, type DecisionInput } from '../../src/decision.js';
+import type { StripeState } from '../../src/marker/state.js';
+
+const state = (stripeMode: 'test' | 'live', saasMode: boolean, accountId: string | null = null): StripeState => ({
+  stripeMode,
+  saasMode,
+  platforms: { default: { accountId, keyFingerprint: 'f'.repeat(64) } },
+});
+const refuse = { onMismatch: 'refuse', onUnknown: 'refuse' } as const;
+const input = (over: Partial<DecisionInput>): DecisionInput => ({
+  configured: state('test', false),
+  stored: state('test', false),
+  idsPresent: 0,
+  staleRows: 0,
+  policy: refuse,
+  ...over,
+});
+
+// SPEC.md's decision table, row by row.
+const table: [string, Partial<DecisionInput>, string, number][] = [
+  ['no Stripe key', { configured: null }, 'skipped', 0],
+  ['no Stripe key, even with a marker that differs', { configured: null, stored: state('live', true) }, 'skipped', 0],
+  ['marker equals configuration', {}, 'match', 0],
+  ['no marker, no ids', { stored: null }, 'recorded', 0],
+  ['no marker, ids, ON_UNKNOWN=adopt', { stored: null, idsPresent: 3, policy: { ...refuse, onUnknown: 'adopt' } }, 'adopted', 0],
+  ['no marker, ids, ON_UNKNOWN=refuse', { stored: null, idsPresent: 3 }, 'refused-unknown', 66],
+  ['no marker, ids, ON_UNKNOWN=probe (inconclusive)', { stored: null, idsPresent: 3, policy: { ...refuse, onUnknown: 'probe' } }, 'refused-unknown', 66],
+  ['SaaS off -> on', { stored: state('test', false), configured: state('test', true), staleRows: 5 }, 'updated', 0],
+  ['test -> live, stale rows, refuse', { configured: state('live', false), staleRows: 5 }, 'refused-mismatch', 65],
+  ['live -> test, stale rows, refuse', { stored: state('live', false), staleRows: 1 }, 'refused-mismatch', 65],
+  ['test -> live, stale rows, clean', { configured: state('live', false), staleRows: 5, policy: { ...refuse, onMismatch: 'clean' } }, 'cleaned', 0],
+  ['test -> live, nothing stored to strand', { configured: state('live', false), staleRows: 0 }, 'updated', 0],
+  ['SaaS on -> off, connect rows', { stored: state('test', true), staleRows: 2 }, 'refused-mismatch', 65],
+  ['SaaS on -> off, clean', { stored: state('test', true), staleRows: 2, policy: { ...refuse, onMismatch: 'clean' } }, 'cleaned', 0],
+  ['another Stripe account, same mode', { stored: state('test', false, 'acct_1A'), configured: state('test', false, 'acct_1B'), staleRows: 4 }, 'refused-mismatch', 65],
+  ['same account known on one side only', { stored: state('test', false, 'acct_1A'), configured: state('test', false) }, 'match', 0],
+];
+
+describe('decide', () => {
+  it.each(table)('%s -> %s (exit %i)', (_name, over, decision, exitCode) => {
+    const outcome = decide(input(over));
+    expect(outcome.decision).toBe(decision);
+    expect(outcome.exitCode).toBe(exitCode);
+  });
+});
+
+describe('compare', () => {
+  it.each([
+    [state('test', false), state('test', false), 'none'],
+    [state('test', false), state('live', false), 'mode'],
+    [state('test', true), state('live', false), 'mode'],
+    [state('test', true), state('test', false), 'saas-disabled'],
+    [state('test', false), state('test', true), 'saas-enabled'],
+    [state('live', false, 'acct_1A'), state('live', true, 'acct_1B'), 'account'],
+  ] as const)('%j vs %j -> %s', (stored, configured, change) => {
+    expect(compare(stored, configured)).toBe(change);
+  });
+});

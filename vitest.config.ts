@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+import { readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+const define = { __GATE_VERSION__: JSON.stringify(version) };
+const project = (name: string) => ({
+  define,
+  test: { name, include: [`test/${name}/**/*.test.ts`], testTimeout: 30_000, hookTimeout: 60_000 },
+});
+
+export default defineConfig({
+  test: {
+    // One PostgreSQL for the whole run (or TEST_DATABASE_URL), provided to every project.
+    globalSetup: ['test/support/global-setup.ts'],
+    projects: [project('unit'), project('integration'), project('e2e')],
+  },
+});
