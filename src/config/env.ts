@@ -1,4 +1,4 @@
-import { cleanEnv, makeValidator, str, url, type Spec } from 'envalid';
+import { cleanEnv, makeValidator, str, type Spec } from 'envalid';
 import { ConfigError } from '../errors.js';
 import { readDatabaseSettings, type DatabaseSettings } from './database.js';
 import { readLogSettings, type LogSettings } from './log.js';
@@ -36,6 +36,12 @@ const seconds = makeValidator((input: string) => {
   return Number(input);
 });
 
+const httpUrl = makeValidator((input: string) => {
+  const parsed = URL.canParse(input) ? new URL(input) : null;
+  if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:') throw new Error('not an http(s) URL');
+  return input.replace(/\/+$/, '');
+});
+
 const identifier = makeValidator((input: string) => {
   // Quoted everywhere, but kept to plain names so that it reads the same in psql and in the logs.
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(input) || /^pg_/i.test(input) || input === 'information_schema') {
@@ -55,7 +61,7 @@ const gateSpecs = {
   STRIPE_GATE_DB_WAIT_SECONDS: seconds({ default: 60, desc: 'a whole number of seconds >= 0' }),
   STRIPE_GATE_LOCK_WAIT_SECONDS: seconds({ default: 120, desc: 'a whole number of seconds >= 0' }),
   STRIPE_GATE_STRIPE_API: str({ choices: ['auto', 'required', 'off'] as const, default: 'auto', desc: 'auto, required or off' }),
-  STRIPE_GATE_STRIPE_API_URL: url({ default: 'https://api.stripe.com', desc: 'an http(s) URL' }),
+  STRIPE_GATE_STRIPE_API_URL: httpUrl({ default: 'https://api.stripe.com', desc: 'an http(s) URL' }),
   STRIPE_GATE_SCHEMA: identifier({
     default: 'stripe_mode_gate',
     desc: 'a SQL identifier: letters, digits and _, not starting with a digit or pg_, at most 63 characters',
@@ -80,9 +86,6 @@ export function loadConfig(rawEnv: Env, defaults: { terminationLog: string | nul
       }
     },
   });
-  if (gate.STRIPE_GATE_STRIPE_API_URL && !/^https?:\/\//.test(gate.STRIPE_GATE_STRIPE_API_URL)) {
-    problems.push(`STRIPE_GATE_STRIPE_API_URL: expected ${gateSpecs.STRIPE_GATE_STRIPE_API_URL.desc}`);
-  }
   const { problems: logProblems, ...log } = readLogSettings(env);
   problems.push(...logProblems);
   const database = readDatabaseSettings(env, problems);

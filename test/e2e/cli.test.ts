@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { runCli } from '../support/cli.js';
+import { freshDatabase } from '../support/db.js';
+import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+
+describe('the command line', () => {
+  it.each([[[]], [['check']], [['plan']], [['status']], [['adopt']]])('%j --help lists the variables and exit codes', async (args) => {
+    const run = await runCli([...args, '--help'], {});
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('STRIPE_GATE_ON_MISMATCH');
+    expect(run.stdout).toContain('75 lock not obtained in time');
+    expect(run.stdout).toContain('78 invalid configuration');
+  });
+
+  it('lists the flags of each command', async () => {
+    expect((await runCli(['plan', '--help'], {})).stdout).toContain('--exit-code');
+    expect((await runCli(['adopt', '--help'], {})).stdout).toMatch(/--mode <mode>[\s\S]*"test",\s+"live"/);
+  });
+
+  it('prints its version', async () => {
+    const run = await runCli(['--version'], {});
+    expect(run).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it.each([
+    [['frobnicate']],
+    [['check', '--frobnicate']],
+    [['adopt']],
+    [['adopt', '--mode', 'production']],
+    [['adopt', '--mode', 'live', '--saas', 'maybe']],
+  ])('%j is a usage error (64)', async (args) => {
+    const run = await runCli(args, { ...TEST_KEYS });
+    expect(run.code).toBe(64);
+    expect(run.stderr).toMatch(/error:/);
+  });
+});
+
+describe('invalid configuration', () => {
+  it('reports every invalid setting at once, exits 78, echoes no value and changes nothing', async () => {
+    const db = await freshDatabase('v1.2');
+    try {
+      const before = await db.checksums();
+      const run = await runCli(['check'], {
+        DATABASE_URL: db.url,
+        STRIPE_SECRET_KEY: TEST_KEYS.STRIPE_PUBLIC_KEY,
+        STRIPE_PUBLIC_KEY: LIVE_KEYS.STRIPE_SECRET_KEY,
+        STRIPE_CA_SECRET_KEY: 'sk_org_51OrganisationKey00000',
+        STRIPE_WEBHOOK_SECRET: TEST_KEYS.STRIPE_WEBHOOK_SECRET,
+        STRIPE_GATE_ON_MISMATCH: 'wipe',
+        STRIPE_GATE_DB_WAIT_SECONDS: 'soon',
+        STRIPE_GATE_SCHEMA: 'x"; DROP TABLE accounts; --',
+        LOG_FORMAT: 'yaml',
+      });
+      expect(run.code).toBe(78);
+      const final = run.logs.at(-1)!;
+      expect(final.exitCode).toBe(78);
+      expect(final.problems.map((p: string) => p.split(':')[0]).sort()).toEqual(
+        ['LOG_FORMAT', 'STRIPE_CA_SECRET_KEY', 'STRIPE_GATE_DB_WAIT_SECONDS', 'STRIPE_GATE_ON_MISMATCH', 'STRIPE_GATE_SCHEMA', 'STRIPE_PUBLIC_KEY', 'STRIPE_SECRET_KEY'].sort(),
+      );
+      expect(run.stderr).not.toContain('51OrganisationKey');
+      expect(run.stderr).not.toContain(TEST_KEYS.STRIPE_PUBLIC_KEY);
+      expect(run.stdout).toBe('');
+      expect(await db.checksums()).toEqual(before);
+      expect(await db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name LIKE 'x%' OR schema_name = 'stripe_mode_gate'")).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it.each([
+    ['STRIPE_SECRET_KEY', 'sk_test_ 51Spaced'],
+    ['STRIPE_SECRET_KEY', 'rk_prod_51Restricted'],
+    ['STRIPE_PUBLIC_KEY', 'sk_test_51GateTestSecretKey0000000000'],
+    ['STRIPE_IE_SECRET_KEY', 'sk_live_51GateLiveSecretKey0000000000'],
+    ['STRIPE_GATE_ON_UNKNOWN', 'yes'],
+    ['STRIPE_GATE_LOCK_WAIT_SECONDS', '-5'],
+    ['STRIPE_GATE_STRIPE_API', 'maybe'],
+    ['STRIPE_GATE_STRIPE_API_URL', 'not a url'],
+    ['STRIPE_GATE_SCHEMA', 'pg_catalog'],
+    ['LOG_LEVEL', 'chatty'],
+    ['DB_PORT', '70000'],
+    ['DB_CONNECTION', 'mysql'],
+    ['DATABASE_URL', 'http://db/x'],
+    ['DATABASE_URL', 'postgresql://u:p@db/x?sslmode=sometimes'],
+  ])('%s=%j alone: exit 78 naming it', async (variable, value) => {
+    const run = await runCli(['check'], { ...TEST_KEYS, [variable]: value, DATABASE_URL: undefined, ...(variable === 'DATABASE_URL' ? { DATABASE_URL: value } : {}) });
+    expect(run.code).toBe(78);
+    const problems: string[] = run.logs.at(-1)!.problems;
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.some((p) => p.startsWith(`${variable}: `))).toBe(true);
+    for (const problem of problems) expect(problem).toContain(variable);
+  });
+});

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { secretsUsed } from './gate.js';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli.cjs', import.meta.url));
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stderr's JSON log lines, parsed. */
+  logs: Record<string, any>[];
+  ms: number;
+}
+
+/**
+ * Runs the built CLI as an operator would: a clean environment holding only `env`. Every run's output is
+ * scanned for every secret the tests use.
+ */
+export function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliRun> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH, STRIPE_GATE_DB_WAIT_SECONDS: '5', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      for (const secret of secretsUsed()) {
+        expect(stdout, 'stdout holds a secret').not.toContain(secret);
+        expect(stderr, 'stderr holds a secret').not.toContain(secret);
+      }
+      const logs = stderr
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line));
+      resolve({ code, stdout, stderr, logs, ms: Date.now() - started });
+    });
+  });
+}
+
+/** The JSON document a --json run printed. */
+export function json(run: CliRun): any {
+  return JSON.parse(run.stdout);
+}
