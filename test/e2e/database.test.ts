@@ -1,0 +1,133 @@
+import { createServer, connect as tcpConnect, type Server } from 'node:net';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GATE_LOCK_KEY } from '../../src/db/lock.js';
+import { json, runCli } from '../support/cli.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { TEST_KEYS } from '../support/gate.js';
+
+let db: TestDatabase | undefined;
+let proxy: Server | undefined;
+afterEach(async () => {
+  await db?.close();
+  db = undefined;
+  proxy?.close();
+  proxy = undefined;
+});
+
+/** A port nothing listens on yet. */
+function unusedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A TCP proxy to the test server on `port`: the database "comes up" when this starts. */
+function startProxy(port: number, target: URL): Server {
+  const server = createServer((socket) => {
+    const upstream = tcpConnect(Number(target.port), target.hostname);
+    socket.pipe(upstream).pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  });
+  return server.listen(port, '127.0.0.1');
+}
+
+describe('the database connection', () => {
+  it('gives up after STRIPE_GATE_DB_WAIT_SECONDS with 69, naming the server with the password masked', async () => {
+    const port = await unusedPort();
+    const url = `postgresql://hievents:Sup3rS3cretDbPassw0rd@127.0.0.1:${port}/hi-events`;
+    const run = await runCli(['check'], { ...TEST_KEYS, DATABASE_URL: url, STRIPE_GATE_DB_WAIT_SECONDS: '2' });
+    expect(run.code).toBe(69);
+    expect(run.ms).toBeGreaterThanOrEqual(2000);
+    const final = run.logs.at(-1)!;
+    expect(final.msg).toContain(`postgresql://hievents:***@127.0.0.1:${port}/hi-events`);
+    expect(final.msg).toContain('STRIPE_GATE_DB_WAIT_SECONDS=2s');
+    expect(run.logs.filter((l) => l.msg === 'database not reachable yet; retrying').length).toBeGreaterThan(1);
+    expect(run.stderr).not.toContain('Sup3rS3cretDbPassw0rd');
+  });
+
+  it('waits for a database that comes up during the wait', async () => {
+    db = await freshDatabase('empty');
+    const port = await unusedPort();
+    const target = new URL(db.url);
+    const url = new URL(db.url);
+    url.port = String(port);
+    const pending = runCli(['check', '--json'], { ...TEST_KEYS, DATABASE_URL: url.toString(), STRIPE_GATE_DB_WAIT_SECONDS: '20' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    proxy = startProxy(port, target);
+    const run = await pending;
+    expect(run.code).toBe(0);
+    expect(json(run).decision).toBe('recorded');
+    expect(run.logs.some((l) => l.msg === 'database not reachable yet; retrying')).toBe(true);
+  });
+
+  it('fails at once with 78 when the database refuses the password', async () => {
+    db = await freshDatabase('empty');
+    const url = new URL(db.url);
+    url.password = 'WrongPassword123';
+    const run = await runCli(['check'], { ...TEST_KEYS, DATABASE_URL: url.toString(), STRIPE_GATE_DB_WAIT_SECONDS: '30' });
+    expect(run.code).toBe(78);
+    expect(run.ms).toBeLessThan(10_000);
+    expect(run.logs.at(-1)!.msg).toContain('refused the login');
+    expect(run.stderr).not.toContain('WrongPassword123');
+  });
+});
+
+describe('the advisory lock', () => {
+  async function holdLock(url: string): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query('SELECT pg_advisory_lock($1)', [GATE_LOCK_KEY]);
+    return client;
+  }
+
+  it('exits 75 when another gate holds the lock past STRIPE_GATE_LOCK_WAIT_SECONDS, changing nothing', async () => {
+    db = await freshDatabase('empty');
+    const holder = await holdLock(db.url);
+    try {
+      const run = await runCli(['check'], { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_LOCK_WAIT_SECONDS: '1' });
+      expect(run.code).toBe(75);
+      expect(run.logs.at(-1)!.msg).toContain('STRIPE_GATE_LOCK_WAIT_SECONDS=1s');
+      expect(await db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'stripe_mode_gate'")).toEqual([]);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('makes gates started together take turns: one adopts, the others then find its marker', async () => {
+    db = await freshDatabase('v1.2');
+    const holder = await holdLock(db.url);
+    const env = { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_UNKNOWN: 'adopt' };
+    const runs = [1, 2, 3].map(() => runCli(['check', '--json'], env));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await holder.end();
+    const results = await Promise.all(runs);
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
+    expect(results.map((r) => json(r).decision).sort()).toEqual(['adopted', 'match', 'match']);
+    expect(results.every((r) => r.logs.some((l) => String(l.msg).startsWith('another gate holds the lock')))).toBe(true);
+    expect(await db.query('SELECT decision FROM stripe_mode_gate.run_log')).toEqual([{ decision: 'adopted' }]);
+  });
+
+  it('is released after a refusal, so the next gate is not kept waiting', async () => {
+    db = await freshDatabase('main');
+    const env = { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_LOCK_WAIT_SECONDS: '0' };
+    expect((await runCli(['check'], env)).code).toBe(66);
+    expect((await runCli(['check'], env)).code).toBe(66);
+    const [{ held }] = await db.query<{ held: string }>("SELECT count(*) AS held FROM pg_locks WHERE locktype = 'advisory'");
+    expect(Number(held)).toBe(0);
+  });
+});
+
+describe('logs for people', () => {
+  it('LOG_FORMAT=pretty prints readable lines, still without secrets', async () => {
+    db = await freshDatabase('empty');
+    const run = await runCli(['check'], { ...TEST_KEYS, DATABASE_URL: db.url, LOG_FORMAT: 'pretty' });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/INFO.*Recorded test keys, SaaS mode off/);
+    expect(run.logs).toEqual([]);
+  });
+});
