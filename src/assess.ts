@@ -33,6 +33,7 @@ export async function assess(client: Client, config: Config, inventory: 'always'
     stored,
     idsPresent: held ? totalRows(held.stale.everything) : 0,
     staleRows: totalRows(repair),
+    unknownSchema: (held?.unexpected.length ?? 0) > 0,
     policy: config.gate,
   });
   return { configured, stored, inventory: held, scope, repair, outcome };
@@ -40,6 +41,7 @@ export async function assess(client: Client, config: Config, inventory: 'always'
 
 /** The assessment when the backend has no Stripe key: nothing to read, nothing to decide but `skipped`. */
 export function skippedAssessment(): Assessment {
-  const outcome = decide({ configured: null, stored: null, idsPresent: 0, staleRows: 0, policy: { onMismatch: 'refuse', onUnknown: 'refuse' } });
+  const policy = { onMismatch: 'refuse', onUnknown: 'refuse' } as const;
+  const outcome = decide({ configured: null, stored: null, idsPresent: 0, staleRows: 0, unknownSchema: false, policy });
   return { configured: null, stored: null, inventory: null, scope: null, repair: [], outcome };
 }

@@ -58,6 +58,8 @@ export interface DecisionInput {
   idsPresent: number;
   /** Rows the change strands; needed when the marker differs. */
   staleRows: number;
+  /** A known table has a shape of no Hi.Events generation the gate knows: its ids cannot be counted or repaired. */
+  unknownSchema: boolean;
   policy: Pick<GateSettings, 'onMismatch' | 'onUnknown'>;
 }
 
@@ -77,13 +79,14 @@ export function decide(input: DecisionInput): Outcome {
   const { configured, stored, policy } = input;
   if (!configured) return outcome('skipped');
   if (!stored) {
-    if (input.idsPresent === 0) return outcome('recorded');
+    if (input.idsPresent === 0 && !input.unknownSchema) return outcome('recorded');
     // probe asks Stripe; when it cannot tell, the ids stay of unknown origin.
     return outcome(policy.onUnknown === 'adopt' ? 'adopted' : 'refused-unknown');
   }
   const change = compare(stored, configured);
   if (change === 'none') return outcome('match', change);
   // Nothing stored is stranded (SaaS off -> on, or no ids yet): only the marker moves.
-  if (staleScope(change) === null || input.staleRows === 0) return outcome('updated', change);
-  return outcome(policy.onMismatch === 'clean' ? 'cleaned' : 'refused-mismatch', change);
+  if (staleScope(change) === null || (input.staleRows === 0 && !input.unknownSchema)) return outcome('updated', change);
+  const repair = policy.onMismatch === 'clean' && !input.unknownSchema;
+  return outcome(repair ? 'cleaned' : 'refused-mismatch', change);
 }

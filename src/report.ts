@@ -1,6 +1,6 @@
 import type { Assessment } from './assess.js';
 import type { TargetCount } from './hievents/inventory.js';
-import { displayState, type StripeState } from './marker/state.js';
+import type { StripeState } from './marker/state.js';
 
 /** The JSON shape of `changes`: rows per table repaired (or to repair) and history rows left. */
 export interface Changes {
@@ -50,6 +50,12 @@ function historySentence(a: Assessment): string {
   return ` ${rows} payment history rows (${list}) keep their old ids and are never changed; refunds of those payments will fail with the new keys.`;
 }
 
+function unexpectedSentence(a: Assessment): string {
+  const unexpected = a.inventory?.unexpected ?? [];
+  if (unexpected.length === 0) return '';
+  return ` The database also has tables of a shape the gate does not know (${unexpected.join('; ')}): it will not record or repair anything until they match a Hi.Events schema it knows.`;
+}
+
 function reconnectSentence(a: Assessment): string {
   const platforms = a.repair.some((t) => t.table.endsWith('_stripe_platforms') || t.table === 'accounts');
   return a.configured?.saasMode && platforms ? ' Organizers must connect Stripe again after the repair.' : '';
@@ -84,21 +90,18 @@ export function explain(a: Assessment, options: { cleanAvailable: boolean }): st
         `Refused: the Stripe ids in this database were created under ${stored}, but the backend is configured with ${configured}. ` +
         `Started like this, payments would fail ("No such customer", or a Connect account error) for: ${describeRows(a.repair)}.${unavailable} ` +
         `To repair, set STRIPE_GATE_ON_MISMATCH=clean: the gate then removes exactly those ids in one transaction and archives every removed value (\`stripe-mode-gate restore\` puts them back). ` +
-        `Or configure ${a.stored!.stripeMode} keys${a.stored!.saasMode ? ' with SaaS mode on' : ''} again. \`stripe-mode-gate plan\` lists every table.${historySentence(a)}${reconnectSentence(a)} Nothing was changed.`
+        `Or configure ${a.stored!.stripeMode} keys${a.stored!.saasMode ? ' with SaaS mode on' : ''} again. \`stripe-mode-gate plan\` lists every table.${unexpectedSentence(a)}${historySentence(a)}${reconnectSentence(a)} Nothing was changed.`
       );
     }
     case 'refused-unknown': {
       const c = a.configured!;
       return (
-        `Refused: the database holds Stripe ids (${held}) but no record of the Stripe configuration that created them ` +
+        `Refused: the database holds Stripe ids (${held || 'none that the gate could count'}) but no record of the Stripe configuration that created them ` +
         '(the first run of the gate on an existing install, or a database restored from elsewhere). ' +
         `If they were created with the keys configured now (${configured}), run \`stripe-mode-gate adopt --mode ${c.stripeMode} --saas ${c.saasMode}\` once, or set STRIPE_GATE_ON_UNKNOWN=adopt. ` +
-        'If they came from other keys, adopt that mode instead: the gate then treats this start as a switch (repair with STRIPE_GATE_ON_MISMATCH=clean). Nothing was changed.'
+        'If they came from other keys, adopt that mode instead: the gate then treats this start as a switch (repair with STRIPE_GATE_ON_MISMATCH=clean).' +
+        `${unexpectedSentence(a)} Nothing was changed.`
       );
     }
   }
-}
-
-export function jsonState<T extends StripeState>(state: T | null): T | null {
-  return displayState(state);
 }

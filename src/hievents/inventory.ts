@@ -1,7 +1,7 @@
 import { repairTargets, historySets, type RepairTarget, type RowSet, type StaleScope } from '../cleanup/plan.js';
 import type { Client } from '../db/connect.js';
 import { qualified } from '../db/sql.js';
-import { HIEVENTS_SCHEMA, readPresentSchema, unexpectedShapes, type PresentSchema } from './schema.js';
+import { checkShapes, HIEVENTS_SCHEMA, readPresentSchema, type PresentSchema } from './schema.js';
 
 export interface TargetCount extends RepairTarget {
   rows: number;
@@ -27,7 +27,7 @@ async function countRows(client: Client, sets: RowSet[]): Promise<number[]> {
 }
 
 export async function readInventory(client: Client): Promise<Inventory> {
-  const present = await readPresentSchema(client);
+  const { usable: present, unexpected } = checkShapes(await readPresentSchema(client));
   const everything = repairTargets('everything', present);
   const connect = repairTargets('connect', present);
   const history = historySets(present);
@@ -37,7 +37,7 @@ export async function readInventory(client: Client): Promise<Inventory> {
     present,
     stale: { everything: take(everything, 0), connect: take(connect, everything.length) },
     history: Object.fromEntries(take(history, everything.length + connect.length).map((h) => [h.table, h.rows])),
-    unexpected: unexpectedShapes(present),
+    unexpected,
   };
 }
 

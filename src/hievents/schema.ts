@@ -50,19 +50,27 @@ export async function readPresentSchema(client: Client): Promise<PresentSchema> 
   return present;
 }
 
-/** What in the known tables differs from every Hi.Events generation the gate knows, in words. */
-export function unexpectedShapes(present: PresentSchema): string[] {
-  const found: string[] = [];
+/**
+ * Compares the known tables with every Hi.Events generation the gate knows. `unexpected` says what differs,
+ * in words; `usable` keeps only what the gate may query: a table without its required columns is left out,
+ * and so is an optional column of another type.
+ */
+export function checkShapes(present: PresentSchema): { usable: PresentSchema; unexpected: string[] } {
+  const unexpected: string[] = [];
+  const usable = new Map(present);
   for (const [table, columns] of Object.entries(EXPECTED)) {
     const actual = present.get(table);
     if (!actual) continue;
+    const kept = new Map(actual);
     for (const [column, { types, required }] of Object.entries(columns)) {
       const type = actual.get(column);
-      if (type === undefined && required) found.push(`${table}.${column} is missing`);
-      else if (type !== undefined && !types.includes(type)) {
-        found.push(`${table}.${column} is ${type}, expected ${types.join(' or ')}`);
-      }
+      if (type === undefined && !required) continue;
+      if (type !== undefined && types.includes(type)) continue;
+      unexpected.push(type === undefined ? `${table}.${column} is missing` : `${table}.${column} is ${type}, expected ${types.join(' or ')}`);
+      if (required) usable.delete(table);
+      else kept.delete(column);
     }
+    if (usable.has(table)) usable.set(table, kept);
   }
-  return found;
+  return { usable, unexpected };
 }

@@ -83,9 +83,14 @@ export async function logRun(client: Client, schema: string, run: RunRecord): Pr
   const { rows } = await client.query<{ id: string }>(
     `INSERT INTO ${qualified(schema, 'run_log')} (command, decision, marker_before, configured, counts, gate_version)
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-    [run.command, run.decision, JSON.stringify(run.markerBefore), JSON.stringify(run.configured), JSON.stringify(run.counts), VERSION],
+    [run.command, run.decision, jsonOrNull(run.markerBefore), jsonOrNull(run.configured), JSON.stringify(run.counts), VERSION],
   );
   return rows[0].id;
+}
+
+/** SQL NULL for a missing value, rather than a JSON null. */
+function jsonOrNull(value: unknown): string | null {
+  return value == null ? null : JSON.stringify(value);
 }
 
 export interface RunSummary {

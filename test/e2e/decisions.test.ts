@@ -138,3 +138,16 @@ describe('plan and status change nothing', () => {
     expect(run.stdout).toMatch(/#1 \S+ check adopted/);
   });
 });
+
+describe('check when SaaS mode is turned on', () => {
+  it('updates the marker (exit 0) and leaves every id alone', async () => {
+    db = await freshDatabase('main');
+    await runCli(['adopt', '--mode', 'test', '--saas', 'false'], { ...TEST_KEYS, DATABASE_URL: db.url });
+    const before = await db.checksums();
+    const run = await runCli(['check', '--json'], { ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'true', DATABASE_URL: db.url });
+    expect(run.code).toBe(0);
+    expect(json(run)).toMatchObject({ decision: 'updated', stored: { saasMode: false }, configured: { saasMode: true } });
+    expect(await markerRows()).toMatchObject([{ stripe_mode: 'test', saas_mode: true }]);
+    expect(await db.checksums()).toEqual(before);
+  });
+});

@@ -13,6 +13,7 @@ const input = (over: Partial<DecisionInput>): DecisionInput => ({
   stored: state('test', false),
   idsPresent: 0,
   staleRows: 0,
+  unknownSchema: false,
   policy: refuse,
   ...over,
 });
@@ -34,6 +35,11 @@ const table: [string, Partial<DecisionInput>, string, number][] = [
   ['SaaS on -> off, connect rows', { stored: state('test', true), staleRows: 2 }, 'refused-mismatch', 65],
   ['SaaS on -> off, clean', { stored: state('test', true), staleRows: 2, policy: { ...refuse, onMismatch: 'clean' } }, 'cleaned', 0],
   ['another Stripe account, same mode', { stored: state('test', false, 'acct_1A'), configured: state('test', false, 'acct_1B'), staleRows: 4 }, 'refused-mismatch', 65],
+  ['no marker, no ids counted, but a table of unknown shape', { stored: null, unknownSchema: true }, 'refused-unknown', 66],
+  ['no marker, unknown shape, ON_UNKNOWN=adopt', { stored: null, unknownSchema: true, policy: { ...refuse, onUnknown: 'adopt' } }, 'adopted', 0],
+  ['test -> live, unknown shape, clean: never repairs', { configured: state('live', false), staleRows: 5, unknownSchema: true, policy: { ...refuse, onMismatch: 'clean' } }, 'refused-mismatch', 65],
+  ['test -> live, no rows counted, unknown shape', { configured: state('live', false), unknownSchema: true }, 'refused-mismatch', 65],
+  ['unknown shape does not matter on a match', { unknownSchema: true }, 'match', 0],
   ['same account known on one side only', { stored: state('test', false, 'acct_1A'), configured: state('test', false) }, 'match', 0],
 ];
 

@@ -1,0 +1,37 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCheck } from '../../src/commands/check.js';
+import { runPlan } from '../../src/commands/plan.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+
+let db: TestDatabase | undefined;
+afterEach(async () => {
+  await db?.close();
+  db = undefined;
+});
+
+const run = async (env: Record<string, string>) => runCheck((await gateContext({ DATABASE_URL: db!.url, ...env })).ctx);
+
+describe('a schema the gate does not know', () => {
+  it('is not taken for an empty install: a renamed id column is refused (66) and named', async () => {
+    db = await freshDatabase('v1.2');
+    await db.query('ALTER TABLE stripe_customers RENAME COLUMN stripe_customer_id TO customer_ref');
+    const before = await db.checksums();
+    const result = await run(TEST_KEYS);
+    expect(result).toMatchObject({ decision: 'refused-unknown', exitCode: 66 });
+    expect(result.message).toContain('stripe_customers.stripe_customer_id is missing');
+    expect(await db.checksums()).toEqual(before);
+  });
+
+  it('is counted around where it can be, and reported by plan', async () => {
+    db = await freshDatabase('v1.0');
+    await db.query('ALTER TABLE accounts ALTER COLUMN stripe_connect_setup_complete DROP DEFAULT');
+    await db.query('ALTER TABLE accounts ALTER COLUMN stripe_connect_setup_complete TYPE integer USING stripe_connect_setup_complete::int');
+    await run({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    const plan = await runPlan((await gateContext({ DATABASE_URL: db.url, ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).ctx);
+    expect(plan.decision).toBe('refused-mismatch');
+    expect(plan.unexpected).toEqual(['accounts.stripe_connect_setup_complete is integer, expected boolean']);
+    expect(plan.changes.repair.stripe_customers).toEqual({ action: 'delete', rows: 6 });
+    expect(plan.changes.repair.accounts).toEqual({ action: 'reset', rows: 3 });
+  });
+});
