@@ -10,6 +10,7 @@ import { checkCommand } from './commands/check.js';
 import { planCommand } from './commands/plan.js';
 import { statusCommand } from './commands/status.js';
 import { adoptCommand } from './commands/adopt.js';
+import { restoreCommand } from './commands/restore.js';
 
 const ENVIRONMENT_HELP = `
 Variables (the backend's own names, so one env file serves both):
@@ -101,6 +102,13 @@ function program(setExit: (code: ExitCodeValue) => void): Command {
     .option('--force', 'replace a marker that says otherwise')
     .addHelpText('after', ENVIRONMENT_HELP)
     .action((options) => runAction((ctx) => adoptCommand(ctx, options)));
+  cli
+    .command('restore')
+    .description('put back what a cleaned run archived, and the marker it replaced, in one transaction')
+    .option('--run <id>', 'the cleaned run to restore (default: the newest)')
+    .option('--json', 'print the result as one JSON document on stdout')
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action((options) => runAction((ctx) => restoreCommand(ctx, options)));
   return cli;
 }
 

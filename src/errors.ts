@@ -47,3 +47,10 @@ export class LockTimeoutError extends GateError {
     super(message, ExitCode.lockTimeout);
   }
 }
+
+/** A refusal outside `check` (restore): the state does not allow it; a person decides. */
+export class RefusedError extends GateError {
+  constructor(message: string) {
+    super(message, ExitCode.refusedMismatch);
+  }
+}

@@ -62,7 +62,7 @@ function reconnectSentence(a: Assessment): string {
 }
 
 /** One paragraph an operator can act on: what is stored, what is configured, what happens, what to do. */
-export function explain(a: Assessment, options: { cleanAvailable: boolean }): string {
+export function explain(a: Assessment): string {
   const { decision, change } = a.outcome;
   const stored = a.stored && describeState(a.stored);
   const configured = a.configured && describeState(a.configured);
@@ -82,17 +82,13 @@ export function explain(a: Assessment, options: { cleanAvailable: boolean }): st
         : `The configuration changed from ${stored} to ${configured}, but no stored id depends on what changed. Recorded the new configuration.`;
     case 'cleaned':
       return `The configuration changed from ${stored} to ${configured}. Repaired the stale ids: ${describeRows(a.repair)}; every removed value is archived (\`stripe-mode-gate restore\` puts them back).${historySentence(a)}${reconnectSentence(a)}`;
-    case 'refused-mismatch': {
-      const unavailable = options.cleanAvailable
-        ? ''
-        : ' STRIPE_GATE_ON_MISMATCH=clean is set, but repairing is not available in this version of the gate.';
+    case 'refused-mismatch':
       return (
         `Refused: the Stripe ids in this database were created under ${stored}, but the backend is configured with ${configured}. ` +
-        `Started like this, payments would fail ("No such customer", or a Connect account error) for: ${describeRows(a.repair)}.${unavailable} ` +
+        `Started like this, payments would fail ("No such customer", or a Connect account error) for: ${describeRows(a.repair)}. ` +
         `To repair, set STRIPE_GATE_ON_MISMATCH=clean: the gate then removes exactly those ids in one transaction and archives every removed value (\`stripe-mode-gate restore\` puts them back). ` +
         `Or configure ${a.stored!.stripeMode} keys${a.stored!.saasMode ? ' with SaaS mode on' : ''} again. \`stripe-mode-gate plan\` lists every table.${unexpectedSentence(a)}${historySentence(a)}${reconnectSentence(a)} Nothing was changed.`
       );
-    }
     case 'refused-unknown': {
       const c = a.configured!;
       return (

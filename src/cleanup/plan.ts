@@ -22,7 +22,7 @@ export interface RepairTarget extends RowSet {
 }
 
 const PLATFORM_TABLES = ['account_stripe_platforms', 'organizer_stripe_platforms'];
-const ACCOUNT_CONNECT_COLUMNS = ['stripe_account_id', 'stripe_connect_account_type', 'stripe_connect_setup_complete'];
+export const ACCOUNT_CONNECT_COLUMNS = ['stripe_account_id', 'stripe_connect_account_type', 'stripe_connect_setup_complete'];
 
 /** The rows a repair of `scope` touches, in the order it touches them, for the tables that exist. */
 export function repairTargets(scope: StaleScope, present: PresentSchema): RepairTarget[] {

@@ -1,22 +1,20 @@
 import { assess, skippedAssessment, type Assessment } from '../assess.js';
+import { applyRepair } from '../cleanup/apply.js';
 import { withClient, type Client } from '../db/connect.js';
 import { withAdvisoryLock } from '../db/lock.js';
 import { withTransaction } from '../db/transaction.js';
-import { ensureGateSchema, logRun, writeMarker } from '../marker/store.js';
-import { displayState, configuredState } from '../marker/state.js';
-import { changesOf, explain } from '../report.js';
-import { DECISION_EXIT } from '../decision.js';
+import { ensureGateSchema } from '../marker/schema.js';
+import { configuredState, displayState } from '../marker/state.js';
+import { logRun, setRunCounts, writeMarker } from '../marker/store.js';
+import { changesOf, explain, type Changes } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
-
-/** Repairing (STRIPE_GATE_ON_MISMATCH=clean) is not built yet: a mismatch is refused whatever the setting. */
-const CLEAN_AVAILABLE = false;
 
 export interface CheckResult {
   decision: Assessment['outcome']['decision'];
   exitCode: number;
   stored: Assessment['stored'];
   configured: Assessment['configured'];
-  changes: ReturnType<typeof changesOf>;
+  changes: Changes;
   message: string;
 }
 
@@ -27,22 +25,33 @@ function resultOf(a: Assessment): CheckResult {
     stored: displayState(a.stored),
     configured: displayState(a.configured),
     changes: changesOf(a),
-    message: explain(a, { cleanAvailable: CLEAN_AVAILABLE }),
+    message: explain(a),
   };
 }
 
-/** Writes what the decision asks for: the marker (and its run) in one transaction, or a refusal's run. */
-async function act(client: Client, ctx: Context, a: Assessment): Promise<void> {
+/**
+ * Writes what the decision asks for, in ONE transaction: the run, the archive and repair of a clean, and the
+ * new marker commit together or not at all. A refusal writes only its run. Returns the assessment with the
+ * rows actually repaired.
+ */
+async function act(client: Client, ctx: Context, a: Assessment): Promise<Assessment> {
   const { schema } = ctx.config.gate;
   const { decision } = a.outcome;
-  if (decision === 'match' || decision === 'skipped') return;
-  const run = { command: 'check', decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) };
-  await withTransaction(client, async () => {
+  if (decision === 'match' || decision === 'skipped') return a;
+  if (decision === 'cleaned') {
+    // A gate killed mid-repair must not leave its transaction running on the server (PostgreSQL 14+).
+    await client.query("SELECT set_config('client_connection_check_interval', '1s', false)").catch(() => undefined);
+  }
+  return withTransaction(client, async () => {
     await ensureGateSchema(client, schema);
-    const runId = await logRun(client, schema, run);
-    if (decision === 'recorded' || decision === 'adopted' || decision === 'updated') {
-      await writeMarker(client, schema, a.configured!, runId);
+    const runId = await logRun(client, schema, { command: 'check', decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) });
+    let done = a;
+    if (decision === 'cleaned') {
+      done = { ...a, repair: await applyRepair(client, schema, runId, a.repair) };
+      await setRunCounts(client, schema, runId, changesOf(done));
     }
+    if (decision !== 'refused-mismatch' && decision !== 'refused-unknown') await writeMarker(client, schema, a.configured!, runId);
+    return done;
   });
 }
 
@@ -50,17 +59,11 @@ async function act(client: Client, ctx: Context, a: Assessment): Promise<void> {
 export async function runCheck(ctx: Context): Promise<CheckResult> {
   const { config, log } = ctx;
   for (const warning of config.warnings) log.warn(warning);
-  if (!configuredState(config)) {
-    return resultOf(skippedAssessment());
-  }
+  if (!configuredState(config)) return resultOf(skippedAssessment());
   return withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
     withAdvisoryLock(client, config.gate.lockWaitSeconds, log, async () => {
-      let a = await assess(client, config, 'when-needed');
-      if (a.outcome.decision === 'cleaned' && !CLEAN_AVAILABLE) {
-        a = { ...a, outcome: { ...a.outcome, decision: 'refused-mismatch', exitCode: DECISION_EXIT['refused-mismatch'] } };
-      }
-      await act(client, ctx, a);
-      return resultOf(a);
+      const a = await assess(client, config, 'when-needed');
+      return resultOf(await act(client, ctx, a));
     }),
   );
 }

@@ -1,39 +1,7 @@
 import type { Client } from '../db/connect.js';
-import { ident, qualified } from '../db/sql.js';
+import { qualified } from '../db/sql.js';
 import { VERSION } from '../version.js';
 import type { Marker, StripeState } from './state.js';
-
-/** The gate's own tables, created on the first write; re-running this is harmless. */
-function schemaDdl(schema: string): string {
-  const s = ident(schema);
-  return `
-    CREATE SCHEMA IF NOT EXISTS ${s};
-    CREATE TABLE IF NOT EXISTS ${s}.marker (
-      singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-      stripe_mode text NOT NULL CHECK (stripe_mode IN ('test', 'live')),
-      saas_mode boolean NOT NULL,
-      platforms jsonb NOT NULL,
-      recorded_at timestamptz NOT NULL DEFAULT now(),
-      recorded_by text NOT NULL,
-      run_id bigint
-    );
-    CREATE TABLE IF NOT EXISTS ${s}.run_log (
-      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-      at timestamptz NOT NULL DEFAULT now(),
-      command text NOT NULL,
-      decision text NOT NULL,
-      marker_before jsonb,
-      configured jsonb,
-      counts jsonb NOT NULL DEFAULT '{}',
-      gate_version text NOT NULL
-    );
-    COMMENT ON TABLE ${s}.marker IS 'stripe-mode-gate: the Stripe configuration the stored Stripe ids were created under';
-    COMMENT ON TABLE ${s}.run_log IS 'stripe-mode-gate: every run that recorded, adopted, cleaned, restored or refused'`;
-}
-
-export async function ensureGateSchema(client: Client, schema: string): Promise<void> {
-  await client.query(schemaDdl(schema));
-}
 
 const UNDEFINED_TABLE = '42P01';
 const UNDEFINED_SCHEMA = '3F000';
@@ -113,4 +81,36 @@ export async function recentRuns(client: Client, schema: string, limit: number):
     if (code === UNDEFINED_TABLE || code === UNDEFINED_SCHEMA) return [];
     throw error;
   }
+}
+
+/** The counts of a run, once its work is done (a clean knows them only after its statements ran). */
+export async function setRunCounts(client: Client, schema: string, runId: string, counts: unknown): Promise<void> {
+  await client.query(`UPDATE ${qualified(schema, 'run_log')} SET counts = $2 WHERE id = $1`, [runId, JSON.stringify(counts)]);
+}
+
+export interface CleanedRun {
+  id: string;
+  markerBefore: Marker;
+  restoredBy: string | null;
+}
+
+/** A cleaned run: the one asked for, or the newest. */
+export async function findCleanedRun(client: Client, schema: string, runId?: string): Promise<CleanedRun | null> {
+  try {
+    const { rows } = await client.query<{ id: string; marker_before: Marker; restored_by: string | null }>(
+      `SELECT id, marker_before, restored_by FROM ${qualified(schema, 'run_log')}
+        WHERE decision = 'cleaned' AND ($1::bigint IS NULL OR id = $1::bigint) ORDER BY id DESC LIMIT 1`,
+      [runId ?? null],
+    );
+    const row = rows[0];
+    return row ? { id: row.id, markerBefore: row.marker_before, restoredBy: row.restored_by } : null;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === UNDEFINED_TABLE || code === UNDEFINED_SCHEMA) return null;
+    throw error;
+  }
+}
+
+export async function markRestored(client: Client, schema: string, runId: string, restoredBy: string): Promise<void> {
+  await client.query(`UPDATE ${qualified(schema, 'run_log')} SET restored_by = $2 WHERE id = $1`, [runId, restoredBy]);
 }

@@ -122,16 +122,6 @@ describe.each(generations)('check on a Hi.Events %s database seeded with test-mo
     expect(await db.checksums()).toEqual(before);
   });
 
-  it('with ON_MISMATCH=clean says plainly that repairing is not available yet, and refuses', async () => {
-    db = await freshDatabase(generation);
-    await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
-    const before = await db.checksums();
-    const { result } = await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
-    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
-    expect(result.message).toContain('repairing is not available in this version');
-    expect(await db.checksums()).toEqual(before);
-  });
-
   it('records the configuration when the tables hold no Stripe ids yet, and a switch then strands nothing', async () => {
     db = await freshDatabase(generation);
     const tables = await db.query<{ table_name: string }>(

@@ -1,0 +1,98 @@
+import type { Client } from '../db/connect.js';
+import { ident, qualified } from '../db/sql.js';
+import { HIEVENTS_SCHEMA, type PresentSchema } from '../hievents/schema.js';
+import { ACCOUNT_CONNECT_COLUMNS, resetValue } from './plan.js';
+
+/**
+ * Ways a row put back would collide with a row written since the clean, per table, as a join condition
+ * between the current row `c` and the archived row `r` (typed from the archive by jsonb_populate_record).
+ */
+const COLLISIONS: Record<string, { on: (present: ReadonlyMap<string, string>) => string; reason: string }[]> = {
+  stripe_customers: [
+    { on: () => 'c.id = r.id', reason: 'a row with the same id exists' },
+    {
+      // The backend finds a customer by email and connected account: two rows would make that ambiguous.
+      on: (cols) => `c.email = r.email AND c.deleted_at IS NULL${cols.has('stripe_account_id') ? ' AND c.stripe_account_id IS NOT DISTINCT FROM r.stripe_account_id' : ''}`,
+      reason: 'a customer with the same email was created since',
+    },
+  ],
+  account_stripe_platforms: [
+    { on: () => 'c.id = r.id', reason: 'a row with the same id exists' },
+    { on: () => 'c.stripe_account_id = r.stripe_account_id', reason: 'the same Stripe account is connected again' },
+    { on: () => 'c.account_id = r.account_id AND c.deleted_at IS NULL', reason: 'the account has connected Stripe since' },
+  ],
+  organizer_stripe_platforms: [
+    { on: () => 'c.id = r.id', reason: 'a row with the same id exists' },
+    { on: () => 'c.organizer_id = r.organizer_id AND c.deleted_at IS NULL', reason: 'the organizer has connected Stripe since' },
+  ],
+};
+
+export interface Conflict {
+  table: string;
+  rowId: string;
+  reason: string;
+}
+
+/** Every archived row of the run that cannot go back without colliding with a newer one. */
+export async function findConflicts(client: Client, schema: string, runId: string, present: PresentSchema): Promise<Conflict[]> {
+  const conflicts: Conflict[] = [];
+  const archived = await archivedTables(client, schema, runId);
+  for (const { table, action } of archived) {
+    const columns = present.get(table);
+    const rows = `${qualified(schema, 'archive')} a, jsonb_populate_record(NULL::${qualified(HIEVENTS_SCHEMA, table)}, a.old_row) r`;
+    const own = `a.run_id = $1 AND a.table_name = $2 AND a.action = '${action}'`;
+    if (!columns) {
+      conflicts.push({ table, rowId: '*', reason: 'the table no longer exists' });
+      continue;
+    }
+    const checks =
+      action === 'reset'
+        ? [
+            { on: 'c.id = r.id', reason: 'the account no longer exists', missing: true },
+            { on: `c.id = r.id AND (${connectColumns(columns).map((col) => `c.${ident(col)} IS DISTINCT FROM ${resetValue(col)}`).join(' OR ')})`, reason: 'the account has Connect values again', missing: false },
+          ]
+        : (COLLISIONS[table] ?? []).map((check) => ({ on: check.on(columns), reason: check.reason, missing: false }));
+    for (const check of checks) {
+      const current = qualified(HIEVENTS_SCHEMA, table);
+      const sql = check.missing
+        ? `SELECT r.id::text AS id FROM ${rows} WHERE ${own} AND NOT EXISTS (SELECT 1 FROM ${current} c WHERE ${check.on}) ORDER BY r.id LIMIT 50`
+        : `SELECT DISTINCT r.id::text AS id FROM ${rows} JOIN ${current} c ON ${check.on} WHERE ${own} ORDER BY 1 LIMIT 50`;
+      const found = await client.query<{ id: string }>(sql, [runId, table]);
+      conflicts.push(...found.rows.map((row) => ({ table, rowId: row.id, reason: check.reason })));
+    }
+  }
+  return conflicts;
+}
+
+function connectColumns(columns: ReadonlyMap<string, string>): string[] {
+  return ACCOUNT_CONNECT_COLUMNS.filter((c) => columns.has(c));
+}
+
+async function archivedTables(client: Client, schema: string, runId: string): Promise<{ table: string; action: 'delete' | 'reset' }[]> {
+  const { rows } = await client.query<{ table_name: string; action: 'delete' | 'reset' }>(
+    `SELECT DISTINCT table_name, action FROM ${qualified(schema, 'archive')} WHERE run_id = $1 ORDER BY table_name`,
+    [runId],
+  );
+  return rows.map((r) => ({ table: r.table_name, action: r.action }));
+}
+
+/**
+ * Puts back every row the run archived, typed by the table's own row type: deleted rows are inserted with
+ * their ids, reset columns get their old values. Runs inside the caller's transaction.
+ */
+export async function putBack(client: Client, schema: string, runId: string, present: PresentSchema): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const { table, action } of await archivedTables(client, schema, runId)) {
+    const target = qualified(HIEVENTS_SCHEMA, table);
+    const rows = `${qualified(schema, 'archive')} a, jsonb_populate_record(NULL::${target}, a.old_row) r`;
+    const own = `a.run_id = $1 AND a.table_name = $2 AND a.action = '${action}'`;
+    const sql =
+      action === 'delete'
+        ? `INSERT INTO ${target} OVERRIDING SYSTEM VALUE SELECT r.* FROM ${rows} WHERE ${own}`
+        : `UPDATE ${target} AS t SET ${connectColumns(present.get(table)!).map((c) => `${ident(c)} = r.${ident(c)}`).join(', ')}
+             FROM ${rows} WHERE ${own} AND t.id = r.id`;
+    const result = await client.query(sql, [runId, table]);
+    counts[table] = result.rowCount ?? 0;
+  }
+  return counts;
+}

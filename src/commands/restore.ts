@@ -1,0 +1,72 @@
+import { findConflicts, putBack } from '../cleanup/restore.js';
+import { withClient } from '../db/connect.js';
+import { withAdvisoryLock } from '../db/lock.js';
+import { withTransaction } from '../db/transaction.js';
+import { compare } from '../decision.js';
+import { RefusedError, UsageError } from '../errors.js';
+import { checkShapes, readPresentSchema } from '../hievents/schema.js';
+import { ensureGateSchema } from '../marker/schema.js';
+import { configuredState } from '../marker/state.js';
+import { findCleanedRun, logRun, markRestored, readMarker, writeMarker } from '../marker/store.js';
+import { describeState } from '../report.js';
+import type { CommandOutcome, Context } from './context.js';
+
+export interface RestoreResult {
+  run: string;
+  restoredBy: string;
+  rows: Record<string, number>;
+  message: string;
+}
+
+/**
+ * Puts back what a cleaned run archived and the marker it replaced, in one transaction under the lock.
+ * Refused (65) unless the backend is configured as that older marker says, or when a row would collide.
+ */
+export async function runRestore(ctx: Context, runId?: string): Promise<RestoreResult> {
+  const { config, log } = ctx;
+  const { schema } = config.gate;
+  if (runId !== undefined && !/^\d{1,18}$/.test(runId)) throw new UsageError(`--run takes a run id (a number), as \`status\` lists them`);
+  return withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
+    withAdvisoryLock(client, config.gate.lockWaitSeconds, log, async () => {
+      const run = await findCleanedRun(client, schema, runId);
+      if (!run) throw new UsageError(runId ? `run #${runId} is not a cleaned run` : 'no cleaned run to restore');
+      if (run.restoredBy) throw new UsageError(`run #${run.id} was already restored (by run #${run.restoredBy})`);
+      const older = run.markerBefore;
+      const configured = configuredState(config);
+      if (!configured || compare(older, configured) !== 'none') {
+        throw new RefusedError(
+          `Refused: run #${run.id} removed ids created under ${describeState(older)}, but the backend is configured with ` +
+            `${configured ? describeState(configured) : 'no Stripe key'}. Putting them back now would strand them again. ` +
+            `Configure ${describeState(older)} first, then run \`stripe-mode-gate restore --run ${run.id}\`. Nothing was changed.`,
+        );
+      }
+      const { usable } = checkShapes(await readPresentSchema(client));
+      const conflicts = await findConflicts(client, schema, run.id, usable);
+      if (conflicts.length > 0) {
+        const list = conflicts.map((c) => `${c.table} id ${c.rowId}: ${c.reason}`).join('; ');
+        throw new RefusedError(
+          `Refused: ${conflicts.length} archived rows of run #${run.id} would collide with rows written since the clean (${list}). ` +
+            'Remove or reconcile those rows first, then run restore again. Nothing was changed.',
+        );
+      }
+      const markerNow = await readMarker(client, schema);
+      return withTransaction(client, async () => {
+        await ensureGateSchema(client, schema);
+        const rows = await putBack(client, schema, run.id, usable);
+        const restoredBy = await logRun(client, schema, { command: 'restore', decision: 'restored', markerBefore: markerNow, configured, counts: { run: run.id, rows } });
+        await markRestored(client, schema, run.id, restoredBy);
+        await writeMarker(client, schema, older, restoredBy);
+        const total = Object.values(rows).reduce((a, b) => a + b, 0);
+        const message = `Restored run #${run.id}: ${total} rows put back (${Object.entries(rows).map(([t, n]) => `${t} ${n}`).join(', ')}) and the marker ${describeState(older)}.`;
+        return { run: run.id, restoredBy, rows, message };
+      });
+    }),
+  );
+}
+
+export async function restoreCommand(ctx: Context, options: { run?: string; json?: boolean }): Promise<CommandOutcome> {
+  const result = await runRestore(ctx, options.run);
+  ctx.log.info({ decision: 'restored', run: result.run, rows: result.rows }, result.message);
+  ctx.print(options.json ? JSON.stringify(result, null, 2) : result.message);
+  return { exitCode: 0 };
+}
