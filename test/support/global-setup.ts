@@ -2,7 +2,7 @@ import type { TestProject } from 'vitest/node';
 import pg from 'pg';
 import { generations, fixturePath, type Generation } from '../fixtures/hievents/index.js';
 import { readFileSync } from 'node:fs';
-import { startPostgres, type TestServer } from './postgres.js';
+import { startPostgres, type TestServer } from '../../scripts/lib/postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
