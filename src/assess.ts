@@ -24,14 +24,15 @@ export interface Assessment {
 export async function assess(client: Client, config: Config, inventory: 'always' | 'when-needed'): Promise<Assessment> {
   const configured = configuredState(config);
   const stored = await readMarker(client, config.gate.schema);
-  const matches = configured !== null && stored !== null && compare(stored, configured) === 'none';
-  const held = inventory === 'always' || !matches ? await readInventory(client) : null;
-  const scope = configured && stored ? staleScope(compare(stored, configured)) : null;
-  const repair = held && scope ? held.stale[scope].filter((t) => t.rows > 0) : [];
+  const change = configured && stored ? compare(stored, configured) : null;
+  const scope = change ? staleScope(change) : null;
+  // Without a marker, every id in use counts; with one, only what the change strands.
+  const held = inventory === 'always' || change !== 'none' ? await readInventory(client, scope ?? 'everything') : null;
+  const repair = held && scope ? held.stale.filter((t) => t.rows > 0) : [];
   const outcome = decide({
     configured,
     stored,
-    idsPresent: held ? totalRows(held.stale.everything) : 0,
+    idsPresent: held && !stored ? totalRows(held.stale) : 0,
     staleRows: totalRows(repair),
     unknownSchema: (held?.unexpected.length ?? 0) > 0,
     policy: config.gate,

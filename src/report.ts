@@ -66,7 +66,7 @@ export function explain(a: Assessment): string {
   const { decision, change } = a.outcome;
   const stored = a.stored && describeState(a.stored);
   const configured = a.configured && describeState(a.configured);
-  const held = a.inventory ? describeRows(a.inventory.stale.everything) : '';
+  const held = a.inventory ? describeRows(a.inventory.stale) : '';
   switch (decision) {
     case 'skipped':
       return 'No Stripe secret key is configured (STRIPE_SECRET_KEY and the CA/IE keys are empty): nothing to check, the backend may start.';

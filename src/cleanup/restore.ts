@@ -33,31 +33,40 @@ export interface Conflict {
   reason: string;
 }
 
-/** Every archived row of the run that cannot go back without colliding with a newer one. */
+/**
+ * The run's archived rows of one table, typed by the table's own row type, as a CTE named `r`. Materialized,
+ * so that joins against the live table can hash rather than scan it once per archived row.
+ */
+function archivedRows(schema: string, table: string, action: 'delete' | 'reset'): string {
+  const typed = `jsonb_populate_record(NULL::${qualified(HIEVENTS_SCHEMA, table)}, a.old_row)`;
+  return `WITH r AS MATERIALIZED (SELECT typed.* FROM ${qualified(schema, 'archive')} a, ${typed} typed
+    WHERE a.run_id = $1 AND a.table_name = $2 AND a.action = '${action}')`;
+}
+
+/** Every archived row of the run that cannot go back without colliding with a newer one (50 per check at most). */
 export async function findConflicts(client: Client, schema: string, runId: string, present: PresentSchema): Promise<Conflict[]> {
   const conflicts: Conflict[] = [];
-  const archived = await archivedTables(client, schema, runId);
-  for (const { table, action } of archived) {
+  for (const { table, action } of await archivedTables(client, schema, runId)) {
     const columns = present.get(table);
-    const rows = `${qualified(schema, 'archive')} a, jsonb_populate_record(NULL::${qualified(HIEVENTS_SCHEMA, table)}, a.old_row) r`;
-    const own = `a.run_id = $1 AND a.table_name = $2 AND a.action = '${action}'`;
     if (!columns) {
-      conflicts.push({ table, rowId: '*', reason: 'the table no longer exists' });
+      conflicts.push({ table, rowId: '*', reason: 'the table is missing, or of a shape the gate does not know' });
       continue;
     }
+    const current = qualified(HIEVENTS_SCHEMA, table);
+    const rows = archivedRows(schema, table, action);
+    const changed = connectColumns(columns).map((col) => `c.${ident(col)} IS DISTINCT FROM ${resetValue(col)}`);
     const checks =
       action === 'reset'
         ? [
-            { on: 'c.id = r.id', reason: 'the account no longer exists', missing: true },
-            { on: `c.id = r.id AND (${connectColumns(columns).map((col) => `c.${ident(col)} IS DISTINCT FROM ${resetValue(col)}`).join(' OR ')})`, reason: 'the account has Connect values again', missing: false },
+            { sql: `${rows} SELECT r.id::text AS id FROM r WHERE NOT EXISTS (SELECT 1 FROM ${current} c WHERE c.id = r.id)`, reason: 'the account no longer exists' },
+            { sql: `${rows} SELECT r.id::text AS id FROM r JOIN ${current} c ON c.id = r.id WHERE ${changed.join(' OR ')}`, reason: 'the account has Connect values again' },
           ]
-        : (COLLISIONS[table] ?? []).map((check) => ({ on: check.on(columns), reason: check.reason, missing: false }));
+        : (COLLISIONS[table] ?? []).map((check) => ({
+            sql: `${rows} SELECT DISTINCT r.id::text AS id FROM r JOIN ${current} c ON ${check.on(columns)}`,
+            reason: check.reason,
+          }));
     for (const check of checks) {
-      const current = qualified(HIEVENTS_SCHEMA, table);
-      const sql = check.missing
-        ? `SELECT r.id::text AS id FROM ${rows} WHERE ${own} AND NOT EXISTS (SELECT 1 FROM ${current} c WHERE ${check.on}) ORDER BY r.id LIMIT 50`
-        : `SELECT DISTINCT r.id::text AS id FROM ${rows} JOIN ${current} c ON ${check.on} WHERE ${own} ORDER BY 1 LIMIT 50`;
-      const found = await client.query<{ id: string }>(sql, [runId, table]);
+      const found = await client.query<{ id: string }>(`${check.sql} ORDER BY 1 LIMIT 50`, [runId, table]);
       conflicts.push(...found.rows.map((row) => ({ table, rowId: row.id, reason: check.reason })));
     }
   }
@@ -84,13 +93,12 @@ export async function putBack(client: Client, schema: string, runId: string, pre
   const counts: Record<string, number> = {};
   for (const { table, action } of await archivedTables(client, schema, runId)) {
     const target = qualified(HIEVENTS_SCHEMA, table);
-    const rows = `${qualified(schema, 'archive')} a, jsonb_populate_record(NULL::${target}, a.old_row) r`;
-    const own = `a.run_id = $1 AND a.table_name = $2 AND a.action = '${action}'`;
+    const rows = archivedRows(schema, table, action);
+    const assignments = connectColumns(present.get(table)!).map((c) => `${ident(c)} = r.${ident(c)}`);
     const sql =
       action === 'delete'
-        ? `INSERT INTO ${target} OVERRIDING SYSTEM VALUE SELECT r.* FROM ${rows} WHERE ${own}`
-        : `UPDATE ${target} AS t SET ${connectColumns(present.get(table)!).map((c) => `${ident(c)} = r.${ident(c)}`).join(', ')}
-             FROM ${rows} WHERE ${own} AND t.id = r.id`;
+        ? `${rows} INSERT INTO ${target} OVERRIDING SYSTEM VALUE SELECT * FROM r`
+        : `${rows} UPDATE ${target} AS t SET ${assignments.join(', ')} FROM r WHERE t.id = r.id`;
     const result = await client.query(sql, [runId, table]);
     counts[table] = result.rowCount ?? 0;
   }

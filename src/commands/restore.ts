@@ -4,7 +4,7 @@ import { withAdvisoryLock } from '../db/lock.js';
 import { withTransaction } from '../db/transaction.js';
 import { compare } from '../decision.js';
 import { RefusedError, UsageError } from '../errors.js';
-import { checkShapes, readPresentSchema } from '../hievents/schema.js';
+import { checkShapes, readSchemaFacts } from '../hievents/schema.js';
 import { ensureGateSchema } from '../marker/schema.js';
 import { configuredState } from '../marker/state.js';
 import { findCleanedRun, logRun, markRestored, readMarker, writeMarker } from '../marker/store.js';
@@ -40,17 +40,21 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
             `Configure ${describeState(older)} first, then run \`stripe-mode-gate restore --run ${run.id}\`. Nothing was changed.`,
         );
       }
-      const { usable } = checkShapes(await readPresentSchema(client));
-      const conflicts = await findConflicts(client, schema, run.id, usable);
-      if (conflicts.length > 0) {
-        const list = conflicts.map((c) => `${c.table} id ${c.rowId}: ${c.reason}`).join('; ');
-        throw new RefusedError(
-          `Refused: ${conflicts.length} archived rows of run #${run.id} would collide with rows written since the clean (${list}). ` +
-            'Remove or reconcile those rows first, then run restore again. Nothing was changed.',
-        );
-      }
       const markerNow = await readMarker(client, schema);
+      const { usable } = checkShapes(await readSchemaFacts(client));
       return withTransaction(client, async () => {
+        // Right after a clean the planner has no statistics for the archive and takes its rows for one:
+        // a nested loop would then scan the live table once per archived row. Every statement here is a bulk
+        // set operation, for which hashing is right.
+        await client.query("SELECT set_config('enable_nestloop', 'off', true)");
+        const conflicts = await findConflicts(client, schema, run.id, usable);
+        if (conflicts.length > 0) {
+          const list = conflicts.map((c) => `${c.table} id ${c.rowId}: ${c.reason}`).join('; ');
+          throw new RefusedError(
+            `Refused: ${conflicts.length} archived rows of run #${run.id} would collide with rows written since the clean (${list}). ` +
+              'Remove or reconcile those rows first, then run restore again. Nothing was changed.',
+          );
+        }
         await ensureGateSchema(client, schema);
         const rows = await putBack(client, schema, run.id, usable);
         const restoredBy = await logRun(client, schema, { command: 'restore', decision: 'restored', markerBefore: markerNow, configured, counts: { run: run.id, rows } });

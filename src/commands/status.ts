@@ -19,11 +19,11 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
   const { config, log } = ctx;
   return withClient(config.database, config.gate.dbWaitSeconds, log, async (client) => {
     const stored = await readMarker(client, config.gate.schema);
-    const inventory = await readInventory(client);
+    const inventory = await readInventory(client, 'everything');
     return {
       stored: displayState(stored),
       configured: displayState(configuredState(config)),
-      stripeIds: Object.fromEntries(inventory.stale.everything.map((t) => [t.table, t.rows])),
+      stripeIds: Object.fromEntries(inventory.stale.map((t) => [t.table, t.rows])),
       history: inventory.history,
       unexpected: inventory.unexpected,
       runs: await recentRuns(client, config.gate.schema, 5),

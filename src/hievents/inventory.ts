@@ -1,7 +1,7 @@
 import { repairTargets, historySets, type RepairTarget, type RowSet, type StaleScope } from '../cleanup/plan.js';
 import type { Client } from '../db/connect.js';
 import { qualified } from '../db/sql.js';
-import { checkShapes, HIEVENTS_SCHEMA, readPresentSchema, type PresentSchema } from './schema.js';
+import { checkShapes, HIEVENTS_SCHEMA, readSchemaFacts, type PresentSchema } from './schema.js';
 
 export interface TargetCount extends RepairTarget {
   rows: number;
@@ -10,8 +10,9 @@ export interface TargetCount extends RepairTarget {
 /** What the database holds: the known tables present and how many rows of each kind carry Stripe ids. */
 export interface Inventory {
   present: PresentSchema;
-  /** Rows that hold Stripe ids in use, per scope (what a repair of that scope would touch). */
-  stale: Record<StaleScope, TargetCount[]>;
+  scope: StaleScope;
+  /** Rows in the scope that hold Stripe ids in use: what a repair of that scope would touch. */
+  stale: TargetCount[];
   history: Record<string, number>;
   unexpected: string[];
 }
@@ -26,17 +27,17 @@ async function countRows(client: Client, sets: RowSet[]): Promise<number[]> {
   return sets.map((_, i) => Number(rows[0][`c${i}`]));
 }
 
-export async function readInventory(client: Client): Promise<Inventory> {
-  const { usable: present, unexpected } = checkShapes(await readPresentSchema(client));
-  const everything = repairTargets('everything', present);
-  const connect = repairTargets('connect', present);
+/** Counts the rows a repair of `scope` would touch, and the payment history, in one round trip. */
+export async function readInventory(client: Client, scope: StaleScope): Promise<Inventory> {
+  const { usable: present, unexpected } = checkShapes(await readSchemaFacts(client));
+  const targets = repairTargets(scope, present);
   const history = historySets(present);
-  const counts = await countRows(client, [...everything, ...connect, ...history]);
-  const take = <T extends RowSet>(list: T[], offset: number) => list.map((set, i) => ({ ...set, rows: counts[offset + i] }));
+  const counts = await countRows(client, [...targets, ...history]);
   return {
     present,
-    stale: { everything: take(everything, 0), connect: take(connect, everything.length) },
-    history: Object.fromEntries(take(history, everything.length + connect.length).map((h) => [h.table, h.rows])),
+    scope,
+    stale: targets.map((target, i) => ({ ...target, rows: counts[i] })),
+    history: Object.fromEntries(history.map((h, i) => [h.table, counts[targets.length + i]])),
     unexpected,
   };
 }

@@ -11,6 +11,15 @@ export const HISTORY_TABLES = ['stripe_payments', 'stripe_payouts', 'order_refun
 /** table -> column -> information_schema data_type, for the known tables that exist. */
 export type PresentSchema = ReadonlyMap<string, ReadonlyMap<string, string>>;
 
+/** Tables whose rows a repair deletes: nothing may reference them, or the delete would cascade unarchived. */
+const DELETED_FROM = ['stripe_customers', 'account_stripe_platforms', 'organizer_stripe_platforms'];
+
+export interface SchemaFacts {
+  present: PresentSchema;
+  /** Foreign keys pointing at a table the repair deletes from: `referencing -> referenced`. */
+  references: { referencing: string; referenced: string }[];
+}
+
 const ID = ['bigint', 'integer'];
 const TEXT = ['character varying', 'text'];
 /** Columns the gate relies on; a present table whose column is missing or of another type is unexpected. */
@@ -36,7 +45,7 @@ const EXPECTED: Record<string, Record<string, { types: string[]; required: boole
   },
 };
 
-export async function readPresentSchema(client: Client): Promise<PresentSchema> {
+export async function readSchemaFacts(client: Client): Promise<SchemaFacts> {
   const { rows } = await client.query<{ table_name: string; column_name: string; data_type: string }>(
     `SELECT table_name, column_name, data_type FROM information_schema.columns
       WHERE table_schema = $1 AND table_name = ANY($2) ORDER BY table_name, ordinal_position`,
@@ -47,7 +56,17 @@ export async function readPresentSchema(client: Client): Promise<PresentSchema> 
     if (!present.has(row.table_name)) present.set(row.table_name, new Map());
     present.get(row.table_name)!.set(row.column_name, row.data_type);
   }
-  return present;
+  const references = await client.query<{ referencing: string; referenced: string }>(
+    `SELECT src.relname AS referencing, dst.relname AS referenced
+       FROM pg_constraint c
+       JOIN pg_class src ON src.oid = c.conrelid
+       JOIN pg_class dst ON dst.oid = c.confrelid
+       JOIN pg_namespace n ON n.oid = dst.relnamespace
+      WHERE c.contype = 'f' AND n.nspname = $1 AND dst.relname = ANY($2)
+      ORDER BY 1, 2`,
+    [HIEVENTS_SCHEMA, DELETED_FROM],
+  );
+  return { present, references: references.rows };
 }
 
 /**
@@ -55,9 +74,13 @@ export async function readPresentSchema(client: Client): Promise<PresentSchema> 
  * in words; `usable` keeps only what the gate may query: a table without its required columns is left out,
  * and so is an optional column of another type.
  */
-export function checkShapes(present: PresentSchema): { usable: PresentSchema; unexpected: string[] } {
+export function checkShapes({ present, references }: SchemaFacts): { usable: PresentSchema; unexpected: string[] } {
   const unexpected: string[] = [];
   const usable = new Map(present);
+  for (const { referencing, referenced } of references) {
+    unexpected.push(`${referencing} references ${referenced}: deleting its rows would reach ${referencing}`);
+    usable.delete(referenced);
+  }
   for (const [table, columns] of Object.entries(EXPECTED)) {
     const actual = present.get(table);
     if (!actual) continue;

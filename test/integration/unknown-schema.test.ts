@@ -34,4 +34,16 @@ describe('a schema the gate does not know', () => {
     expect(plan.changes.repair.stripe_customers).toEqual({ action: 'delete', rows: 6 });
     expect(plan.changes.repair.accounts).toEqual({ action: 'reset', rows: 3 });
   });
+
+  it('never repairs a table that another table references: the delete would reach rows it does not archive', async () => {
+    db = await freshDatabase('main');
+    await run({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    await db.query('CREATE TABLE customer_notes (id serial PRIMARY KEY, customer_id bigint REFERENCES stripe_customers (id) ON DELETE CASCADE, note text)');
+    await db.query("INSERT INTO customer_notes (customer_id, note) SELECT id, 'vip' FROM stripe_customers");
+    const before = await db.checksums();
+    const result = await run({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
+    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
+    expect(result.message).toContain('customer_notes references stripe_customers');
+    expect(await db.checksums()).toEqual(before);
+  });
 });
