@@ -1,4 +1,4 @@
-import type { Platform } from '../config/stripe.js';
+import { PLATFORMS, type Platform } from '../config/stripe.js';
 import type { Config } from '../config/env.js';
 import type { StripeMode } from '../stripe/keys.js';
 
@@ -32,11 +32,17 @@ export function configuredState(config: Config): StripeState | null {
   return { stripeMode: config.stripe.mode, saasMode: config.saasMode, platforms };
 }
 
-/** For output: fingerprints shortened, so that a reader can compare them without holding the whole hash. */
+/**
+ * For output: platforms in their usual order (jsonb keeps its own), fingerprints shortened so that a reader
+ * can compare them without holding the whole hash.
+ */
 export function displayState<T extends StripeState>(state: T | null): T | null {
   if (!state) return null;
   const platforms = Object.fromEntries(
-    Object.entries(state.platforms).map(([p, id]) => [p, { ...id, keyFingerprint: id.keyFingerprint?.slice(0, 12) ?? null }]),
+    PLATFORMS.flatMap((p) => {
+      const id = state.platforms[p];
+      return id ? [[p, { ...id, keyFingerprint: id.keyFingerprint?.slice(0, 12) ?? null }]] : [];
+    }),
   );
   return { ...state, platforms };
 }

@@ -1,0 +1,32 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { secretsUsed } from '../support/gate.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('npm run demo', () => {
+  it('walks through refusal, plan, clean and restore on its own throwaway PostgreSQL, and cleans up', () => {
+    const run = spawnSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/demo.ts'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(0);
+    const steps = run.stdout.split('\n$ ').slice(1).map((block) => [block.split('\n')[0], block.match(/-> exit (\d+)/)?.[1]]);
+    expect(steps).toEqual([
+      ['STRIPE_SECRET_KEY=sk_test_... stripe-mode-gate', '66'],
+      ['STRIPE_SECRET_KEY=sk_test_... stripe-mode-gate adopt --mode test --saas false', '0'],
+      ['STRIPE_SECRET_KEY=sk_test_... stripe-mode-gate', '0'],
+      ['STRIPE_SECRET_KEY=sk_live_... stripe-mode-gate', '65'],
+      ['STRIPE_SECRET_KEY=sk_live_... stripe-mode-gate plan', '0'],
+      ['STRIPE_SECRET_KEY=sk_live_... STRIPE_GATE_ON_MISMATCH=clean stripe-mode-gate', '0'],
+      ['STRIPE_SECRET_KEY=sk_live_... stripe-mode-gate', '0'],
+      ['STRIPE_SECRET_KEY=sk_live_... stripe-mode-gate restore', '65'],
+      ['STRIPE_SECRET_KEY=sk_test_... stripe-mode-gate restore', '0'],
+      ['STRIPE_SECRET_KEY=sk_test_... stripe-mode-gate', '0'],
+      ['STRIPE_SECRET_KEY=sk_test_... stripe-mode-gate status', '0'],
+    ]);
+    expect(run.stdout).toContain('stripe_customers: 0');
+    expect(run.stdout).toContain('Restored run #4: 14 rows put back');
+    expect(run.stdout).toMatch(/Done in \d+\.\d s; the throwaway PostgreSQL is stopped and removed/);
+    expect(run.stdout).not.toMatch(/sk_(test|live)_51Demo/);
+    for (const secret of secretsUsed()) expect(run.stdout + run.stderr).not.toContain(secret);
+  });
+});
