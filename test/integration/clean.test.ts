@@ -57,22 +57,39 @@ describe.each(generations)('clean and restore on a Hi.Events %s database', (gene
     expect(await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'match' });
   });
 
-  it('SaaS on -> off: removes only Connect ids and the customers inside connected accounts', async () => {
+  it('SaaS on -> off: removes only Connect ids and the customers inside connected accounts; restore puts them back', async () => {
     db = await freshDatabase(generation);
     await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'true', STRIPE_GATE_ON_UNKNOWN: 'adopt' });
-    const platformCustomers = s.customersInConnectedAccounts === null ? null : await db.checksumWithout('stripe_customers', []);
-    const result = await check({ ...TEST_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
+    const before = await db.checksums();
+    const untouched = await untouchedParts();
+    const platformCustomers = async () =>
+      s.customersInConnectedAccounts === null ? null : (await db!.query('SELECT * FROM stripe_customers WHERE stripe_account_id IS NULL ORDER BY id'));
+    const platformBefore = await platformCustomers();
+
+    const result = await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'false', STRIPE_GATE_ON_MISMATCH: 'clean' });
     expect(result).toMatchObject({ decision: 'cleaned', exitCode: 0 });
-    if (s.customersInConnectedAccounts === null) {
-      // v0.8 looked customers up by email alone: every customer row was stale.
-      expect(await count('SELECT count(*) AS n FROM stripe_customers')).toBe(0);
-    } else {
-      const left = s.tables.stripe_customers - s.customersInConnectedAccounts;
-      expect(await count('SELECT count(*) AS n FROM stripe_customers WHERE stripe_account_id IS NULL')).toBe(left);
-      expect(await count('SELECT count(*) AS n FROM stripe_customers')).toBe(left);
-      expect(platformCustomers).not.toBe(await db.checksumWithout('stripe_customers', []));
-    }
+    // Only the marker's configuration had SaaS on; the backend now runs without it, so nobody re-onboards.
+    expect(result.message).not.toContain('Organizers must connect Stripe again');
+    // v0.8 looked customers up by email alone: every customer row was stale there.
+    const left = s.customersInConnectedAccounts === null ? 0 : s.tables.stripe_customers - s.customersInConnectedAccounts;
+    expect(await count('SELECT count(*) AS n FROM stripe_customers')).toBe(left);
+    expect(await platformCustomers()).toEqual(platformBefore);
+    if (has('account_stripe_platforms')) expect(await count('SELECT count(*) AS n FROM account_stripe_platforms')).toBe(0);
+    expect(await count('SELECT count(*) AS n FROM accounts WHERE stripe_account_id IS NOT NULL OR stripe_connect_setup_complete')).toBe(0);
+    expect(await untouchedParts()).toEqual(untouched);
     expect(await marker()).toEqual({ stripe_mode: 'test', saas_mode: false });
+    expect(await check({ ...TEST_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'match' });
+
+    await runRestore(await ctx({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'true' }));
+    expect(await db.checksums()).toEqual(before);
+  });
+
+  it('in SaaS mode, a switch to live keys tells that organizers must connect Stripe again', async () => {
+    db = await freshDatabase(generation);
+    await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'true', STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    const result = await check({ ...LIVE_KEYS, APP_SAAS_MODE_ENABLED: 'true', STRIPE_GATE_ON_MISMATCH: 'clean' });
+    expect(result).toMatchObject({ decision: 'cleaned' });
+    expect(result.message).toContain('Organizers must connect Stripe again');
   });
 
   it('restore under the old configuration gives back tables identical to before the clean', async () => {
