@@ -1,12 +1,31 @@
 import type { Assessment } from './assess.js';
 import type { TargetCount } from './hievents/inventory.js';
-import type { StripeState } from './marker/state.js';
+import { displayState, type StripeState } from './marker/state.js';
 
 /** The JSON shape of `changes`: rows per table repaired (or to repair) and history rows left. */
 export interface Changes {
   scope: Assessment['scope'];
   repair: Record<string, { action: 'delete' | 'reset'; rows: number }>;
   history: Record<string, number>;
+}
+
+/** What `check --json` and `plan --json` print about a decision (SPEC.md's required fields). */
+export interface DecisionReport {
+  decision: Assessment['outcome']['decision'];
+  exitCode: number;
+  stored: Assessment['stored'];
+  configured: Assessment['configured'];
+  changes: Changes;
+}
+
+export function decisionReport(a: Assessment): DecisionReport {
+  return {
+    decision: a.outcome.decision,
+    exitCode: a.outcome.exitCode,
+    stored: displayState(a.stored),
+    configured: displayState(a.configured),
+    changes: changesOf(a),
+  };
 }
 
 export function changesOf(a: Assessment): Changes {

@@ -4,29 +4,17 @@ import { withClient, type Client } from '../db/connect.js';
 import { withAdvisoryLock } from '../db/lock.js';
 import { withTransaction } from '../db/transaction.js';
 import { ensureGateSchema } from '../marker/schema.js';
-import { configuredState, displayState } from '../marker/state.js';
+import { configuredState } from '../marker/state.js';
 import { logRun, setRunCounts, writeMarker } from '../marker/store.js';
-import { changesOf, explain, type Changes } from '../report.js';
+import { changesOf, decisionReport, explain, type DecisionReport } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
 
-export interface CheckResult {
-  decision: Assessment['outcome']['decision'];
-  exitCode: number;
-  stored: Assessment['stored'];
-  configured: Assessment['configured'];
-  changes: Changes;
+export interface CheckResult extends DecisionReport {
   message: string;
 }
 
 function resultOf(a: Assessment): CheckResult {
-  return {
-    decision: a.outcome.decision,
-    exitCode: a.outcome.exitCode,
-    stored: displayState(a.stored),
-    configured: displayState(a.configured),
-    changes: changesOf(a),
-    message: explain(a),
-  };
+  return { ...decisionReport(a), message: explain(a) };
 }
 
 /**

@@ -1,15 +1,9 @@
-import { assess, type Assessment } from '../assess.js';
+import { assess } from '../assess.js';
 import { withClient } from '../db/connect.js';
-import { displayState } from '../marker/state.js';
-import { changesOf, describeState, type Changes } from '../report.js';
+import { decisionReport, describeState, type DecisionReport } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
 
-export interface PlanResult {
-  decision: Assessment['outcome']['decision'];
-  exitCode: number;
-  stored: Assessment['stored'];
-  configured: Assessment['configured'];
-  changes: Changes;
+export interface PlanResult extends DecisionReport {
   unexpected: string[];
 }
 
@@ -18,14 +12,7 @@ export async function runPlan(ctx: Context): Promise<PlanResult> {
   const { config, log } = ctx;
   return withClient(config.database, config.gate.dbWaitSeconds, log, async (client) => {
     const a = await assess(client, config, 'always');
-    return {
-      decision: a.outcome.decision,
-      exitCode: a.outcome.exitCode,
-      stored: displayState(a.stored),
-      configured: displayState(a.configured),
-      changes: changesOf(a),
-      unexpected: a.inventory?.unexpected ?? [],
-    };
+    return { ...decisionReport(a), unexpected: a.inventory?.unexpected ?? [] };
   });
 }
 
