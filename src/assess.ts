@@ -3,12 +3,21 @@ import type { Config } from './config/env.js';
 import type { Client } from './db/connect.js';
 import { compare, decide, staleScope, type Outcome } from './decision.js';
 import { readInventory, totalRows, type Inventory, type TargetCount } from './hievents/inventory.js';
+import { sampleStoredIds } from './hievents/sample.js';
+import type { Logger } from './logging.js';
 import { configuredState, type Marker, type StripeState } from './marker/state.js';
 import { readMarker } from './marker/store.js';
+import { StripeBudget } from './stripe/api.js';
+import { identify } from './stripe/identity.js';
+import { probe, PROBE_SAMPLE, type ProbeVerdict } from './stripe/probe.js';
 
 export interface Assessment {
+  /** With the Stripe accounts of the keys filled in, where known. */
   configured: StripeState | null;
+  /** The marker; or, without one, what a probe of Stripe showed the ids were created under. */
   stored: Marker | null;
+  /** What Stripe said of the stored ids when there was no marker and STRIPE_GATE_ON_UNKNOWN=probe. */
+  probe: ProbeVerdict | null;
   /** null when the decision needed none (a match reads the marker only). */
   inventory: Inventory | null;
   scope: StaleScope | null;
@@ -17,32 +26,59 @@ export interface Assessment {
   outcome: Outcome;
 }
 
+/** The configuration the backend starts with, with each key's Stripe account when it can be known. */
+export async function configuredIdentity(config: Config, stored: StripeState | null, budget: StripeBudget, log: Logger): Promise<StripeState | null> {
+  const configured = configuredState(config);
+  return configured && config.stripe ? identify(configured, stored, config.stripe, config.gate, budget, log) : null;
+}
+
 /**
  * Reads the marker and, unless the configuration matches it, what the database holds; then decides.
- * Changes nothing. `inventory: 'always'` counts even on a match (plan, status).
+ * Changes nothing (Stripe is only read). `inventory: 'always'` counts even on a match (plan).
  */
-export async function assess(client: Client, config: Config, inventory: 'always' | 'when-needed'): Promise<Assessment> {
-  const configured = configuredState(config);
-  const stored = await readMarker(client, config.gate.schema);
-  const change = configured && stored ? compare(stored, configured) : null;
-  const scope = change ? staleScope(change) : null;
+export async function assess(client: Client, config: Config, log: Logger, inventory: 'always' | 'when-needed'): Promise<Assessment> {
+  const budget = new StripeBudget();
+  const marker = await readMarker(client, config.gate.schema);
+  const configured = await configuredIdentity(config, marker, budget, log);
+  const firstChange = configured && marker ? compare(marker, configured) : null;
   // Without a marker, every id in use counts; with one, only what the change strands.
-  const held = inventory === 'always' || change !== 'none' ? await readInventory(client, scope ?? 'everything') : null;
+  const held = inventory === 'always' || firstChange !== 'none' ? await readInventory(client, (firstChange && staleScope(firstChange)) ?? 'everything') : null;
+  const idsPresent = held && !marker ? totalRows(held.stale) : 0;
+
+  let stored = marker;
+  let verdict: ProbeVerdict | null = null;
+  if (configured && !marker && held && idsPresent > 0 && config.gate.onUnknown === 'probe') {
+    verdict = await probeStoredIds(client, config, held, budget, log);
+    // Stripe says the ids live in the other mode: a switch from there, as if a marker said so.
+    if (verdict.verdict === 'other-mode') {
+      stored = { stripeMode: verdict.mode, saasMode: configured.saasMode, platforms: {}, recordedAt: new Date().toISOString(), recordedBy: 'probe' };
+    }
+  }
+  const scope = configured && stored ? staleScope(compare(stored, configured)) : null;
   const repair = held && scope ? held.stale.filter((t) => t.rows > 0) : [];
   const outcome = decide({
     configured,
     stored,
-    idsPresent: held && !stored ? totalRows(held.stale) : 0,
+    idsPresent,
     staleRows: totalRows(repair),
     unknownSchema: (held?.unexpected.length ?? 0) > 0,
+    probeFound: verdict?.verdict === 'found',
     policy: config.gate,
   });
-  return { configured, stored, inventory: held, scope, repair, outcome };
+  return { configured, stored, probe: verdict, inventory: held, scope, repair, outcome };
+}
+
+async function probeStoredIds(client: Client, config: Config, held: Inventory, budget: StripeBudget, log: Logger): Promise<ProbeVerdict> {
+  const key = Object.values(config.stripe!.platforms)[0]!;
+  const ids = await sampleStoredIds(client, held.present, PROBE_SAMPLE);
+  const verdict = await probe(key.secretKey, config.gate.stripeApiUrl, ids, budget, log);
+  log.info({ probe: verdict }, 'asked Stripe about the stored ids');
+  return verdict;
 }
 
 /** The assessment when the backend has no Stripe key: nothing to read, nothing to decide but `skipped`. */
 export function skippedAssessment(): Assessment {
   const policy = { onMismatch: 'refuse', onUnknown: 'refuse' } as const;
-  const outcome = decide({ configured: null, stored: null, idsPresent: 0, staleRows: 0, unknownSchema: false, policy });
-  return { configured: null, stored: null, inventory: null, scope: null, repair: [], outcome };
+  const outcome = decide({ configured: null, stored: null, idsPresent: 0, staleRows: 0, unknownSchema: false, probeFound: false, policy });
+  return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], outcome };
 }

@@ -24,17 +24,22 @@ export const DECISION_EXIT: Record<Decision, ExitCodeValue> = {
   'refused-unknown': ExitCode.refusedUnknown,
 };
 
-/** How the configuration differs from the marker, the widest difference first. */
-export type Change = 'none' | 'mode' | 'account' | 'saas-disabled' | 'saas-enabled';
+/**
+ * How the configuration differs from the marker, the widest difference first. `identity`: a key's account
+ * became known, or a new key of the same account: nothing is stranded, but the marker should learn it.
+ */
+export type Change = 'none' | 'mode' | 'account' | 'saas-disabled' | 'saas-enabled' | 'identity';
 
 export function compare(stored: StripeState, configured: StripeState): Change {
   if (stored.stripeMode !== configured.stripeMode) return 'mode';
-  for (const [platform, identity] of Object.entries(configured.platforms)) {
-    const storedAccount = stored.platforms[platform as keyof StripeState['platforms']]?.accountId;
-    if (storedAccount && identity.accountId && storedAccount !== identity.accountId) return 'account';
-  }
+  const pairs = Object.entries(configured.platforms).map(([p, now]) => [stored.platforms[p as keyof StripeState['platforms']], now] as const);
+  // An account known on one side only is no evidence of a switch: mode and SaaS decide (SPEC.md, auto).
+  if (pairs.some(([then, now]) => then?.accountId && now.accountId && then.accountId !== now.accountId)) return 'account';
   if (stored.saasMode && !configured.saasMode) return 'saas-disabled';
   if (!stored.saasMode && configured.saasMode) return 'saas-enabled';
+  const learned = ([then, now]: (typeof pairs)[number]) =>
+    now.accountId !== null && (then?.accountId !== now.accountId || then?.keyFingerprint !== now.keyFingerprint);
+  if (pairs.some(learned)) return 'identity';
   return 'none';
 }
 
@@ -60,6 +65,8 @@ export interface DecisionInput {
   staleRows: number;
   /** A known table has a shape of no Hi.Events generation the gate knows: its ids cannot be counted or repaired. */
   unknownSchema: boolean;
+  /** Without a marker, STRIPE_GATE_ON_UNKNOWN=probe found every sampled id with the configured key. */
+  probeFound: boolean;
   policy: Pick<GateSettings, 'onMismatch' | 'onUnknown'>;
 }
 
@@ -81,7 +88,8 @@ export function decide(input: DecisionInput): Outcome {
   if (!stored) {
     if (input.idsPresent === 0 && !input.unknownSchema) return outcome('recorded');
     // probe asks Stripe; when it cannot tell, the ids stay of unknown origin.
-    return outcome(policy.onUnknown === 'adopt' ? 'adopted' : 'refused-unknown');
+    const adopt = policy.onUnknown === 'adopt' || (policy.onUnknown === 'probe' && input.probeFound);
+    return outcome(adopt ? 'adopted' : 'refused-unknown');
   }
   const change = compare(stored, configured);
   if (change === 'none') return outcome('match', change);

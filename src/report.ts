@@ -86,6 +86,9 @@ export function explain(a: Assessment): string {
   const stored = a.stored && describeState(a.stored);
   const configured = a.configured && describeState(a.configured);
   const held = a.inventory ? describeRows(a.inventory.stale) : '';
+  // Without a marker, a probe of Stripe may have shown where the ids came from.
+  const origin = a.probe?.verdict === 'other-mode' ? ` (there is no marker, but Stripe says the stored ids exist in ${a.probe.mode} mode: ${a.probe.evidence})` : '';
+  const probeFailed = a.probe?.verdict === 'inconclusive' ? ` Asking Stripe (STRIPE_GATE_ON_UNKNOWN=probe) could not tell: ${a.probe.reason}.` : '';
   switch (decision) {
     case 'skipped':
       return 'No Stripe secret key is configured (STRIPE_SECRET_KEY and the CA/IE keys are empty): nothing to check, the backend may start.';
@@ -94,16 +97,18 @@ export function explain(a: Assessment): string {
     case 'recorded':
       return `The database holds no Stripe ids yet. Recorded ${configured} as the configuration they will be created under.`;
     case 'adopted':
-      return `The database holds Stripe ids (${held}) with no record of their origin; STRIPE_GATE_ON_UNKNOWN=adopt declared them created under ${configured}, which is now recorded. Nothing else was changed.`;
+      return a.probe?.verdict === 'found'
+        ? `The database holds Stripe ids (${held}) with no record of their origin; Stripe found every one of the ${a.probe.checked} sampled ids with the configured key, so they were created under ${configured}, which is now recorded. Nothing else was changed.`
+        : `The database holds Stripe ids (${held}) with no record of their origin; STRIPE_GATE_ON_UNKNOWN=adopt declared them created under ${configured}, which is now recorded. Nothing else was changed.`;
     case 'updated':
-      return change === 'saas-enabled'
-        ? `SaaS mode was turned on. The stored ids (created under ${stored}) stay valid in the platform account. Recorded ${configured}.`
-        : `The configuration changed from ${stored} to ${configured}, but no stored id depends on what changed. Recorded the new configuration.`;
+      if (change === 'saas-enabled') return `SaaS mode was turned on. The stored ids (created under ${stored}) stay valid in the platform account. Recorded ${configured}.`;
+      if (change === 'identity') return `The Stripe key is new to the marker but belongs to the same account (${configured}); no stored id depends on the key itself. Recorded it.`;
+      return `The configuration changed from ${stored} to ${configured}, but no stored id depends on what changed. Recorded the new configuration.`;
     case 'cleaned':
-      return `The configuration changed from ${stored} to ${configured}. Repaired the stale ids: ${describeRows(a.repair)}; every removed value is archived (\`stripe-mode-gate restore\` puts them back).${historySentence(a)}${reconnectSentence(a)}`;
+      return `The configuration changed from ${stored}${origin} to ${configured}. Repaired the stale ids: ${describeRows(a.repair)}; every removed value is archived (\`stripe-mode-gate restore\` puts them back).${historySentence(a)}${reconnectSentence(a)}`;
     case 'refused-mismatch':
       return (
-        `Refused: the Stripe ids in this database were created under ${stored}, but the backend is configured with ${configured}. ` +
+        `Refused: the Stripe ids in this database were created under ${stored}${origin}, but the backend is configured with ${configured}. ` +
         `Started like this, payments would fail ("No such customer", or a Connect account error) for: ${describeRows(a.repair)}. ` +
         `To repair, set STRIPE_GATE_ON_MISMATCH=clean: the gate then removes exactly those ids in one transaction and archives every removed value (\`stripe-mode-gate restore\` puts them back). ` +
         `Or configure ${a.stored!.stripeMode} keys${a.stored!.saasMode ? ' with SaaS mode on' : ''} again. \`stripe-mode-gate plan\` lists every table.${unexpectedSentence(a)}${historySentence(a)}${reconnectSentence(a)} Nothing was changed.`
@@ -112,7 +117,7 @@ export function explain(a: Assessment): string {
       const c = a.configured!;
       return (
         `Refused: the database holds Stripe ids (${held || 'none that the gate could count'}) but no record of the Stripe configuration that created them ` +
-        '(the first run of the gate on an existing install, or a database restored from elsewhere). ' +
+        `(the first run of the gate on an existing install, or a database restored from elsewhere).${probeFailed} ` +
         `If they were created with the keys configured now (${configured}), run \`stripe-mode-gate adopt --mode ${c.stripeMode} --saas ${c.saasMode}\` once, or set STRIPE_GATE_ON_UNKNOWN=adopt. ` +
         'If they came from other keys, adopt that mode instead: the gate then treats this start as a switch (repair with STRIPE_GATE_ON_MISMATCH=clean).' +
         `${unexpectedSentence(a)} Nothing was changed.`

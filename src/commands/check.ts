@@ -50,7 +50,7 @@ export async function runCheck(ctx: Context): Promise<CheckResult> {
   if (!configuredState(config)) return resultOf(skippedAssessment());
   return withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
     withAdvisoryLock(client, config.gate.lockWaitSeconds, log, async () => {
-      const a = await assess(client, config, 'when-needed');
+      const a = await assess(client, config, log, 'when-needed');
       return resultOf(await act(client, ctx, a));
     }),
   );

@@ -11,7 +11,7 @@ export interface PlanResult extends DecisionReport {
 export async function runPlan(ctx: Context): Promise<PlanResult> {
   const { config, log } = ctx;
   return withClient(config.database, config.gate.dbWaitSeconds, log, async (client) => {
-    const a = await assess(client, config, 'always');
+    const a = await assess(client, config, log, 'always');
     return { ...decisionReport(a), unexpected: a.inventory?.unexpected ?? [] };
   });
 }

@@ -1,6 +1,8 @@
 import { withClient } from '../db/connect.js';
 import { readInventory } from '../hievents/inventory.js';
-import { configuredState, displayState, type Marker, type StripeState } from '../marker/state.js';
+import { configuredIdentity } from '../assess.js';
+import { displayState, type Marker, type StripeState } from '../marker/state.js';
+import { StripeBudget } from '../stripe/api.js';
 import { readMarker, recentRuns, type RunSummary } from '../marker/store.js';
 import { describeState } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
@@ -22,7 +24,7 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
     const inventory = await readInventory(client, 'everything');
     return {
       stored: displayState(stored),
-      configured: displayState(configuredState(config)),
+      configured: displayState(await configuredIdentity(config, stored, new StripeBudget(), log)),
       stripeIds: Object.fromEntries(inventory.stale.map((t) => [t.table, t.rows])),
       history: inventory.history,
       unexpected: inventory.unexpected,

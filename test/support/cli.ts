@@ -22,7 +22,8 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH, STRIPE_GATE_DB_WAIT_SECONDS: '5', ...env },
+      // Stripe is never asked unless a test says where its fake Stripe listens.
+      env: { PATH: process.env.PATH, STRIPE_GATE_DB_WAIT_SECONDS: '5', STRIPE_GATE_STRIPE_API: 'off', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

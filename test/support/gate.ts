@@ -35,7 +35,9 @@ export interface InProcessGate {
 
 /** A gate context for in-process runs: configuration from `env`, logs and results captured. */
 export async function gateContext(env: Record<string, string | undefined>): Promise<InProcessGate> {
-  const config = loadConfig({ STRIPE_GATE_DB_WAIT_SECONDS: '5', STRIPE_GATE_LOCK_WAIT_SECONDS: '10', ...env }, { terminationLog: null });
+  // Stripe is never asked unless a test says where its fake Stripe listens.
+  const defaults = { STRIPE_GATE_DB_WAIT_SECONDS: '5', STRIPE_GATE_LOCK_WAIT_SECONDS: '10', STRIPE_GATE_STRIPE_API: 'off' };
+  const config = loadConfig({ ...defaults, ...env }, { terminationLog: null });
   const output: string[] = [];
   const log = await gateLogger({ ...config, log: { level: 'debug', format: 'json' } }, (line) => void output.push(line));
   return {

@@ -1,0 +1,102 @@
+// A local HTTP server speaking the parts of Stripe's API the gate uses, with Stripe's response and error
+// shapes: GET /v1/account, /v1/customers/:id (also inside a connected account, Stripe-Account header) and
+// /v1/accounts/:id. It maps keys to accounts, knows which objects exist in which account and mode, can be
+// made slow or failing, and counts requests.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+
+type Mode = 'test' | 'live';
+
+export interface StripeWorld {
+  /** secret key -> the account it belongs to (its mode comes from its prefix). */
+  keys: Record<string, string>;
+  /** customer id -> where it exists: the account (platform or connected) and mode. */
+  customers?: Record<string, { account: string; mode: Mode }>;
+  /** connected account id -> the platform account that created it, and its mode. */
+  connected?: Record<string, { platform: string; mode: Mode }>;
+}
+
+export interface FakeStripe {
+  url: string;
+  /** Every request: path, and the key's last 4 characters (never the key). */
+  requests: { path: string; key: string; stripeAccount?: string }[];
+  behave(b: { failWith?: number; delayMs?: number }): void;
+  close(): Promise<void>;
+}
+
+const modeOf = (key: string): Mode => (/_live_/.test(key) ? 'live' : 'test');
+const masked = (key: string) => `${key.slice(0, 8)}****${key.slice(-4)}`;
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_fake${Date.now()}` });
+  res.end(JSON.stringify(body));
+}
+
+function error(res: ServerResponse, status: number, type: string, message: string, code?: string): void {
+  send(res, status, { error: { type, message, ...(code ? { code, param: 'id' } : {}) } });
+}
+
+function otherMode(mode: Mode): Mode {
+  return mode === 'test' ? 'live' : 'test';
+}
+
+export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
+  const requests: FakeStripe['requests'] = [];
+  let behaviour: { failWith?: number; delayMs?: number } = {};
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const key = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+    const stripeAccount = req.headers['stripe-account'] as string | undefined;
+    const path = (req.url ?? '').split('?')[0];
+    requests.push({ path, key: key.slice(-4), ...(stripeAccount ? { stripeAccount } : {}) });
+    if (behaviour.failWith) return error(res, behaviour.failWith, 'api_error', 'An unknown error occurred');
+    const account = world.keys[key];
+    if (!account) return error(res, 401, 'invalid_request_error', `Invalid API Key provided: ${masked(key)}`);
+    const mode = modeOf(key);
+
+    if (path === '/v1/account') return send(res, 200, { id: account, object: 'account', livemode: mode === 'live' });
+
+    const customer = /^\/v1\/customers\/([^/]+)$/.exec(path);
+    if (customer) {
+      const id = decodeURIComponent(customer[1]);
+      const found = world.customers?.[id];
+      const context = stripeAccount ?? account;
+      if (found && found.account === context && found.mode === mode) return send(res, 200, { id, object: 'customer', livemode: mode === 'live' });
+      const hint =
+        found && found.account === context && found.mode !== mode
+          ? `; a similar object exists in ${found.mode} mode, but a ${mode} mode key was used to make this request.`
+          : '';
+      return error(res, 404, 'invalid_request_error', `No such customer: '${id}'${hint}`, 'resource_missing');
+    }
+
+    const connected = /^\/v1\/accounts\/([^/]+)$/.exec(path);
+    if (connected) {
+      const id = decodeURIComponent(connected[1]);
+      const found = world.connected?.[id];
+      if (found && found.platform === account && found.mode === mode) return send(res, 200, { id, object: 'account', livemode: mode === 'live' });
+      if (found && found.platform === account) {
+        const was = otherMode(mode);
+        return error(res, 400, 'invalid_request_error', `The account ${id} was a ${was} account created with a ${was}mode key, and therefore can only be used with ${was}mode keys.`);
+      }
+      return error(res, 403, 'invalid_request_error', `The provided key '${masked(key)}' does not have access to account '${id}' (or that account does not exist). Application access may have been revoked.`, 'account_invalid');
+    }
+    return error(res, 404, 'invalid_request_error', `Unrecognized request URL (GET: ${path}).`);
+  };
+
+  const server = createServer((req, res) => {
+    const delay = behaviour.delayMs ?? 0;
+    if (delay > 0) setTimeout(() => handle(req, res), delay).unref();
+    else handle(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    behave: (b) => void (behaviour = b),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
