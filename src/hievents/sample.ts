@@ -16,10 +16,10 @@ export async function sampleStoredIds(client: Client, present: PresentSchema, li
   const sample: StoredIds = { customers: [], accounts: [] };
   const customers = present.get('stripe_customers');
   if (customers) {
-    const account = customers.has('stripe_account_id') ? 'stripe_account_id' : 'NULL';
+    const account = customers.has('stripe_account_id') ? 't.stripe_account_id' : 'NULL';
     const { rows } = await client.query<{ id: string; account: string | null }>(
-      `SELECT stripe_customer_id AS id, ${account} AS account FROM ${qualified(HIEVENTS_SCHEMA, 'stripe_customers')}
-        WHERE ${live(customers)} ORDER BY id DESC LIMIT $1`,
+      `SELECT t.stripe_customer_id AS id, ${account} AS account FROM ${qualified(HIEVENTS_SCHEMA, 'stripe_customers')} t
+        WHERE ${live(customers)} ORDER BY t.id DESC LIMIT $1`,
       [limit],
     );
     sample.customers = rows;
@@ -29,8 +29,8 @@ export async function sampleStoredIds(client: Client, present: PresentSchema, li
   const columns = present.get(table);
   if (columns?.has('stripe_account_id')) {
     const { rows } = await client.query<{ id: string }>(
-      `SELECT stripe_account_id AS id FROM ${qualified(HIEVENTS_SCHEMA, table)}
-        WHERE stripe_account_id IS NOT NULL AND ${live(columns)} ORDER BY id DESC LIMIT $1`,
+      `SELECT t.stripe_account_id AS id FROM ${qualified(HIEVENTS_SCHEMA, table)} t
+        WHERE t.stripe_account_id IS NOT NULL AND ${live(columns)} ORDER BY t.id DESC LIMIT $1`,
       [limit],
     );
     sample.accounts = rows.map((r) => r.id);

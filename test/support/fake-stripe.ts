@@ -35,6 +35,11 @@ function error(res: ServerResponse, status: number, type: string, message: strin
   send(res, status, { error: { type, message, ...(code ? { code, param: 'id' } : {}) } });
 }
 
+function noAccess(res: ServerResponse, key: string, account: string): void {
+  const message = `The provided key '${masked(key)}' does not have access to account '${account}' (or that account does not exist). Application access may have been revoked.`;
+  error(res, 403, 'invalid_request_error', message, 'account_invalid');
+}
+
 function otherMode(mode: Mode): Mode {
   return mode === 'test' ? 'live' : 'test';
 }
@@ -54,6 +59,7 @@ export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
     const mode = modeOf(key);
 
     if (path === '/v1/account') return send(res, 200, { id: account, object: 'account', livemode: mode === 'live' });
+    if (stripeAccount && world.connected?.[stripeAccount]?.platform !== account) return noAccess(res, key, stripeAccount);
 
     const customer = /^\/v1\/customers\/([^/]+)$/.exec(path);
     if (customer) {
@@ -77,7 +83,7 @@ export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
         const was = otherMode(mode);
         return error(res, 400, 'invalid_request_error', `The account ${id} was a ${was} account created with a ${was}mode key, and therefore can only be used with ${was}mode keys.`);
       }
-      return error(res, 403, 'invalid_request_error', `The provided key '${masked(key)}' does not have access to account '${id}' (or that account does not exist). Application access may have been revoked.`, 'account_invalid');
+      return noAccess(res, key, id);
     }
     return error(res, 404, 'invalid_request_error', `Unrecognized request URL (GET: ${path}).`);
   };

@@ -15,6 +15,10 @@ export const LIVE_KEYS = {
   STRIPE_WEBHOOK_SECRET: 'whsec_GateLiveWebhookSecret000000',
 };
 
+/** Test keys of a second Stripe account, and a new key of the first account. */
+export const OTHER_ACCOUNT_KEY = 'sk_test_51GateOtherAccountKey00000000';
+export const ROLLED_KEY = 'sk_test_51GateRolledKeySameAccount0000';
+
 /** Every value that must never appear in any output of any test. */
 export function secretsUsed(): string[] {
   return [
@@ -22,6 +26,8 @@ export function secretsUsed(): string[] {
     TEST_KEYS.STRIPE_WEBHOOK_SECRET,
     LIVE_KEYS.STRIPE_SECRET_KEY,
     LIVE_KEYS.STRIPE_WEBHOOK_SECRET,
+    OTHER_ACCOUNT_KEY,
+    ROLLED_KEY,
     inject('databasePassword'),
   ].filter(Boolean);
 }

@@ -1,0 +1,194 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCheck } from '../../src/commands/check.js';
+import { runRestore } from '../../src/commands/restore.js';
+import { runStatus } from '../../src/commands/status.js';
+import { PROBE_SAMPLE } from '../../src/stripe/probe.js';
+import { seededIds } from '../fixtures/hievents/index.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.js';
+import { gateContext, LIVE_KEYS, OTHER_ACCOUNT_KEY, ROLLED_KEY, secretsUsed, TEST_KEYS } from '../support/gate.js';
+
+const ACCOUNT_A = 'acct_1GatePlatformA';
+const ACCOUNT_B = 'acct_1GatePlatformB';
+
+let db: TestDatabase | undefined;
+let stripe: FakeStripe;
+
+beforeEach(async () => {
+  const { customers, connectAccounts } = seededIds;
+  stripe = await startFakeStripe({
+    keys: { [TEST_KEYS.STRIPE_SECRET_KEY]: ACCOUNT_A, [LIVE_KEYS.STRIPE_SECRET_KEY]: ACCOUNT_A, [ROLLED_KEY]: ACCOUNT_A, [OTHER_ACCOUNT_KEY]: ACCOUNT_B },
+    // The fixtures' ids, created in test mode of account A (customers 4 and 5 inside connected accounts).
+    customers: {
+      [customers[1]]: { account: ACCOUNT_A, mode: 'test' },
+      [customers[2]]: { account: ACCOUNT_A, mode: 'test' },
+      [customers[3]]: { account: ACCOUNT_A, mode: 'test' },
+      [customers[4]]: { account: connectAccounts.alpha, mode: 'test' },
+      [customers[5]]: { account: connectAccounts.beta, mode: 'test' },
+    },
+    connected: { [connectAccounts.alpha]: { platform: ACCOUNT_A, mode: 'test' }, [connectAccounts.beta]: { platform: ACCOUNT_A, mode: 'test' } },
+  });
+});
+afterEach(async () => {
+  await stripe.close();
+  await db?.close();
+  db = undefined;
+});
+
+async function gate(env: Record<string, string>) {
+  const context = await gateContext({ DATABASE_URL: db!.url, STRIPE_GATE_STRIPE_API: 'auto', STRIPE_GATE_STRIPE_API_URL: stripe.url, ...env });
+  const scan = () => {
+    const text = context.output.join('\n');
+    for (const secret of secretsUsed()) expect(text).not.toContain(secret);
+  };
+  return { ...context, scan };
+}
+
+async function check(env: Record<string, string>) {
+  const g = await gate(env);
+  const result = await runCheck(g.ctx);
+  g.scan();
+  return { result, logs: g.logs() };
+}
+
+const marker = async () =>
+  (await db!.query<{ stripe_mode: string; platforms: Record<string, { accountId: string | null }> }>('SELECT stripe_mode, platforms FROM stripe_mode_gate.marker'))[0];
+
+describe('the Stripe account of each key', () => {
+  it('is recorded with one call for all platforms, and an unchanged key costs no call on later starts', async () => {
+    db = await freshDatabase('empty');
+    expect((await check(TEST_KEYS)).result.decision).toBe('recorded');
+    expect(stripe.requests.map((r) => r.path)).toEqual(['/v1/account']);
+    expect((await marker()).platforms).toMatchObject({ default: { accountId: ACCOUNT_A }, ca: { accountId: ACCOUNT_A }, ie: { accountId: ACCOUNT_A } });
+
+    for (let i = 0; i < 3; i++) expect((await check(TEST_KEYS)).result.decision).toBe('match');
+    expect(stripe.requests).toHaveLength(1);
+  });
+
+  it('sees a switch to another account with the same sk_test_ prefix as a mismatch, and cleans it', async () => {
+    db = await freshDatabase('v1.2');
+    await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    const refused = await check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY });
+    expect(refused.result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
+    expect(refused.result.message).toContain(`test keys (Stripe account ${ACCOUNT_A})`);
+    expect(refused.result.message).toContain(`test keys (Stripe account ${ACCOUNT_B})`);
+    const cleaned = await check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY, STRIPE_GATE_ON_MISMATCH: 'clean' });
+    expect(cleaned.result).toMatchObject({ decision: 'cleaned', changes: { scope: 'everything' } });
+    expect((await marker()).platforms.default.accountId).toBe(ACCOUNT_B);
+  });
+
+  it('takes a new key of the same account as an update, then goes back to the fast path', async () => {
+    db = await freshDatabase('main');
+    await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    const before = await db.checksums();
+    expect((await check({ STRIPE_SECRET_KEY: ROLLED_KEY })).result.decision).toBe('updated');
+    const calls = stripe.requests.length;
+    expect((await check({ STRIPE_SECRET_KEY: ROLLED_KEY })).result.decision).toBe('match');
+    expect(stripe.requests).toHaveLength(calls);
+    expect(await db.checksums()).toEqual(before);
+  });
+
+  it('status shows each platform with its account and a short fingerprint', async () => {
+    db = await freshDatabase('empty');
+    await check(TEST_KEYS);
+    const status = await runStatus((await gate(TEST_KEYS)).ctx);
+    expect(status.configured!.platforms.default).toEqual({ accountId: ACCOUNT_A, keyFingerprint: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(status.stored!.platforms.default!.accountId).toBe(ACCOUNT_A);
+  });
+});
+
+describe('when Stripe cannot be asked', () => {
+  async function recordedThenNewKey(env: Record<string, string>) {
+    db = await freshDatabase('v1.2');
+    await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    return check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY, ...env });
+  }
+
+  it('auto compares mode and SaaS only, and says so, when Stripe is down', async () => {
+    const { result, logs } = await recordedThenNewKey({ STRIPE_GATE_STRIPE_API_URL: 'http://127.0.0.1:9' });
+    expect(result.decision).toBe('match');
+    const warning = logs.find((l) => l.level === 40 && String(l.msg).startsWith('Stripe could not be reached'));
+    expect(warning).toBeDefined();
+    expect(Object.keys(warning!.stripeError as object).sort()).toEqual(['message', 'type']);
+    expect((await marker()).platforms.default.accountId).toBe(ACCOUNT_A);
+  });
+
+  it('auto does the same when Stripe answers 500, and logs no headers', async () => {
+    stripe.behave({ failWith: 500 });
+    const { result, logs } = await recordedThenNewKey({});
+    expect(result.decision).toBe('match');
+    const warning = logs.find((l) => l.level === 40)!;
+    expect(warning.stripeError).toMatchObject({ statusCode: 500 });
+    expect(JSON.stringify(logs)).not.toMatch(/request-id|authorization|headers/i);
+  });
+
+  it('required fails with 69 when Stripe is down, and changes nothing', async () => {
+    db = await freshDatabase('v1.2');
+    await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    const before = await db.checksums();
+    const g = await gate({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY, STRIPE_GATE_STRIPE_API: 'required', STRIPE_GATE_STRIPE_API_URL: 'http://127.0.0.1:9' });
+    await expect(runCheck(g.ctx)).rejects.toMatchObject({ exitCode: 69 });
+    expect(await db.checksums()).toEqual(before);
+    expect((await marker()).platforms.default.accountId).toBe(ACCOUNT_A);
+  });
+
+  it('a slow Stripe costs at most the bounded time', async () => {
+    db = await freshDatabase('empty');
+    stripe.behave({ delayMs: 60_000 });
+    const started = Date.now();
+    const g = await gate({ ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'required' });
+    await expect(runCheck(g.ctx)).rejects.toMatchObject({ exitCode: 69 });
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, 30_000);
+
+  it('a key Stripe rejects is a configuration error (78) naming the variable', async () => {
+    db = await freshDatabase('empty');
+    const g = await gate({ STRIPE_SECRET_KEY: 'sk_test_51UnknownToStripe0000000000' });
+    const error = await runCheck(g.ctx).catch((e: Error & { exitCode: number }) => e);
+    expect(error).toMatchObject({ exitCode: 78 });
+    expect((error as Error).message).toMatch(/^STRIPE_SECRET_KEY: Stripe rejected this key \(401/);
+  });
+});
+
+describe('STRIPE_GATE_ON_UNKNOWN=probe on ids without a marker', () => {
+  it('adopts when Stripe finds every sampled id with the configured key, recording the account', async () => {
+    db = await freshDatabase('v1.2');
+    const { result } = await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'probe' });
+    expect(result).toMatchObject({ decision: 'adopted', exitCode: 0 });
+    expect(result.message).toContain('Stripe found every one of the');
+    expect(await marker()).toMatchObject({ stripe_mode: 'test', platforms: { default: { accountId: ACCOUNT_A } } });
+    const lookups = stripe.requests.filter((r) => r.path !== '/v1/account');
+    expect(lookups.length).toBeGreaterThan(0);
+    expect(lookups.length).toBeLessThanOrEqual(2 * PROBE_SAMPLE);
+    expect(lookups.some((r) => r.stripeAccount === seededIds.connectAccounts.alpha)).toBe(true);
+  });
+
+  it("treats ids Stripe says exist in the other mode as a switch from there: refused, or cleaned and restorable", async () => {
+    db = await freshDatabase('main');
+    const before = await db.checksums();
+    const refused = await check({ ...LIVE_KEYS, STRIPE_GATE_ON_UNKNOWN: 'probe' });
+    expect(refused.result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65, stored: { stripeMode: 'test' } });
+    expect(refused.result.message).toContain('Stripe says the stored ids exist in test mode');
+    expect(await db.checksums()).toEqual(before);
+
+    const cleaned = await check({ ...LIVE_KEYS, STRIPE_GATE_ON_UNKNOWN: 'probe', STRIPE_GATE_ON_MISMATCH: 'clean' });
+    expect(cleaned.result).toMatchObject({ decision: 'cleaned', exitCode: 0 });
+    expect(await marker()).toMatchObject({ stripe_mode: 'live' });
+    await runRestore((await gate(TEST_KEYS)).ctx);
+    expect(await db.checksums()).toEqual(before);
+  });
+
+  it('refuses (66) with what it saw when the ids are not found and Stripe gives no hint (another account)', async () => {
+    db = await freshDatabase('v1.0');
+    const { result } = await check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY, STRIPE_GATE_ON_UNKNOWN: 'probe' });
+    expect(result).toMatchObject({ decision: 'refused-unknown', exitCode: 66 });
+    expect(result.message).toMatch(/could not tell: cus_\w+: The provided key 'sk_test_\*\*\*\*\w{4}' does not have access/);
+    expect(stripe.requests.filter((r) => r.path !== '/v1/account')).toHaveLength(1);
+  });
+
+  it('refuses (66) when Stripe is down during the probe', async () => {
+    db = await freshDatabase('v0.8');
+    const { result } = await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'probe', STRIPE_GATE_STRIPE_API_URL: 'http://127.0.0.1:9' });
+    expect(result).toMatchObject({ decision: 'refused-unknown', exitCode: 66 });
+  });
+});
