@@ -31,7 +31,7 @@ export function decisionReport(a: Assessment): DecisionReport {
 export function changesOf(a: Assessment): Changes {
   return {
     scope: a.scope,
-    repair: Object.fromEntries(a.repair.map((t) => [t.table, { action: t.action, rows: t.rows }])),
+    repair: Object.fromEntries(a.repair.filter((t) => t.rows > 0).map((t) => [t.table, { action: t.action, rows: t.rows }])),
     history: historyLeft(a),
   };
 }

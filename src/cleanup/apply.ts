@@ -27,6 +27,10 @@ function repairSql(target: RepairTarget, schema: string): string {
  */
 export async function applyRepair(client: Client, schema: string, runId: string, targets: RepairTarget[]): Promise<TargetCount[]> {
   const done: TargetCount[] = [];
+  // A backend still running with the old keys (a rolling update) must not write ids the repair would miss:
+  // its writes wait until the new marker is committed. Readers are not blocked.
+  const tables = [...new Set(targets.map((t) => qualified(HIEVENTS_SCHEMA, t.table)))];
+  if (tables.length > 0) await client.query(`LOCK TABLE ${tables.join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
   for (const target of targets) {
     const result = await client.query(repairSql(target, schema), [runId, target.table]);
     done.push({ ...target, rows: result.rowCount ?? 0 });

@@ -19,13 +19,16 @@ function resultOf(a: Assessment): CheckResult {
 
 /**
  * Writes what the decision asks for, in ONE transaction: the run, the archive and repair of a clean, and the
- * new marker commit together or not at all. A refusal writes only its run. Returns the assessment with the
- * rows actually repaired.
+ * new marker commit together or not at all. Returns the assessment with the rows actually repaired.
  */
 async function act(client: Client, ctx: Context, a: Assessment): Promise<Assessment> {
   const { schema } = ctx.config.gate;
   const { decision } = a.outcome;
   if (decision === 'match' || decision === 'skipped') return a;
+  if (decision === 'refused-mismatch' || decision === 'refused-unknown') {
+    await logRefusal(client, ctx, a);
+    return a;
+  }
   if (decision === 'cleaned') {
     // A gate killed mid-repair must not leave its transaction running on the server (PostgreSQL 14+).
     await client.query("SELECT set_config('client_connection_check_interval', '1s', false)").catch(() => undefined);
@@ -35,12 +38,26 @@ async function act(client: Client, ctx: Context, a: Assessment): Promise<Assessm
     const runId = await logRun(client, schema, { command: 'check', decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) });
     let done = a;
     if (decision === 'cleaned') {
-      done = { ...a, repair: await applyRepair(client, schema, runId, a.repair) };
+      done = { ...a, repair: await applyRepair(client, schema, runId, a.inventory!.stale) };
       await setRunCounts(client, schema, runId, changesOf(done));
     }
-    if (decision !== 'refused-mismatch' && decision !== 'refused-unknown') await writeMarker(client, schema, a.configured!, runId);
+    await writeMarker(client, schema, a.configured!, runId);
     return done;
   });
+}
+
+/** A refusal is logged in the run log when the gate may write there; the refusal itself stands regardless. */
+async function logRefusal(client: Client, ctx: Context, a: Assessment): Promise<void> {
+  const { schema } = ctx.config.gate;
+  const run = { command: 'check', decision: a.outcome.decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) };
+  try {
+    await withTransaction(client, async () => {
+      await ensureGateSchema(client, schema);
+      await logRun(client, schema, run);
+    });
+  } catch (error) {
+    ctx.log.warn({ reason: (error as Error).message }, 'could not record the refusal in the run log');
+  }
 }
 
 /** The init job: connect, lock, decide, act, release. */

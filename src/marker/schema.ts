@@ -43,6 +43,16 @@ function schemaDdl(schema: string): string {
     COMMENT ON TABLE ${s}.archive IS 'stripe-mode-gate: every row a clean deleted and every row whose values it reset, in full'`;
 }
 
+/**
+ * Runs the DDL only when something is missing: CREATE SCHEMA checks the database's CREATE privilege even
+ * when the schema exists, and ALTER/COMMENT need ownership and take an exclusive lock even as no-ops.
+ */
 export async function ensureGateSchema(client: Client, schema: string): Promise<void> {
-  await client.query(schemaDdl(schema));
+  const { rows } = await client.query<{ complete: boolean }>(
+    `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND EXISTS (
+       SELECT 1 FROM information_schema.columns WHERE table_schema = $3 AND table_name = 'run_log' AND column_name = 'restored_by'
+     ) AS complete`,
+    [`${ident(schema)}.marker`, `${ident(schema)}.archive`, schema],
+  );
+  if (!rows[0].complete) await client.query(schemaDdl(schema));
 }

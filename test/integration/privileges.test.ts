@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCheck } from '../../src/commands/check.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+
+let db: TestDatabase | undefined;
+let role: string | undefined;
+afterEach(async () => {
+  if (role) await db!.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
+  await db?.close();
+  db = undefined;
+  role = undefined;
+});
+
+/** A role like a backend's: it may read and write the tables, but not create schemas or alter tables. */
+async function appRole(): Promise<string> {
+  role = `app_${randomBytes(4).toString('hex')}`;
+  await db!.query(`CREATE ROLE ${role} LOGIN PASSWORD 'app-role-password-1'`);
+  await db!.query(`REVOKE CREATE ON DATABASE ${db!.name} FROM PUBLIC`);
+  await db!.query(`GRANT USAGE ON SCHEMA public TO ${role}; GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}`);
+  const url = new URL(db!.url);
+  url.username = role;
+  url.password = 'app-role-password-1';
+  return url.toString();
+}
+
+describe('a database role without DDL privileges', () => {
+  it('still gets the refusal (65), and the run is logged in the existing gate tables', async () => {
+    db = await freshDatabase('v1.2');
+    await runCheck((await gateContext({ DATABASE_URL: db.url, ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' })).ctx);
+    const url = await appRole();
+    await db.query(`GRANT USAGE ON SCHEMA stripe_mode_gate TO ${role}; GRANT ALL ON ALL TABLES IN SCHEMA stripe_mode_gate TO ${role}`);
+    const result = await runCheck((await gateContext({ DATABASE_URL: url, ...LIVE_KEYS })).ctx);
+    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
+    expect(await db.query('SELECT decision FROM stripe_mode_gate.run_log ORDER BY id')).toEqual([{ decision: 'adopted' }, { decision: 'refused-mismatch' }]);
+  });
+
+  it('still gets the refusal (66) when the gate tables cannot be created, with a warning', async () => {
+    db = await freshDatabase('v1.0');
+    const url = await appRole();
+    const gate = await gateContext({ DATABASE_URL: url, ...TEST_KEYS });
+    const result = await runCheck(gate.ctx);
+    expect(result).toMatchObject({ decision: 'refused-unknown', exitCode: 66 });
+    expect(gate.logs().some((l) => l.msg === 'could not record the refusal in the run log')).toBe(true);
+  });
+});
