@@ -1,14 +1,15 @@
 import { findConflicts, putBack } from '../cleanup/restore.js';
-import { withClient } from '../db/connect.js';
+import { withClient, type Client } from '../db/connect.js';
 import { withAdvisoryLock } from '../db/lock.js';
 import { withTransaction } from '../db/transaction.js';
-import { compare } from '../decision.js';
+import { compare, staleScope } from '../decision.js';
 import { RefusedError, UsageError } from '../errors.js';
 import { checkShapes, readSchemaFacts } from '../hievents/schema.js';
 import { ensureGateSchema } from '../marker/schema.js';
-import { configuredState } from '../marker/state.js';
+import { readInventory } from '../hievents/inventory.js';
+import { configuredState, type Marker } from '../marker/state.js';
 import { findCleanedRun, logRun, markRestored, readMarker, writeMarker } from '../marker/store.js';
-import { describeState } from '../report.js';
+import { describeRows, describeState } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
 
 export interface RestoreResult {
@@ -41,6 +42,7 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
         );
       }
       const markerNow = await readMarker(client, schema);
+      await refuseMixing(client, run.id, markerNow, older);
       const { usable } = checkShapes(await readSchemaFacts(client));
       return withTransaction(client, async () => {
         // Right after a clean the planner has no statistics for the archive and takes its rows for one:
@@ -65,6 +67,22 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
         return { run: run.id, restoredBy, rows, message };
       });
     }),
+  );
+}
+
+/**
+ * Ids written since the clean, under the current marker's configuration, would sit next to the restored
+ * ones, and the marker put back would hide them from `check`. They have to go first, archived like any other.
+ */
+async function refuseMixing(client: Client, runId: string, markerNow: Marker | null, older: Marker): Promise<void> {
+  const scope = markerNow ? staleScope(compare(markerNow, older)) : null;
+  if (!markerNow || !scope) return;
+  const newer = (await readInventory(client, scope)).stale.filter((t) => t.rows > 0);
+  if (newer.length === 0) return;
+  throw new RefusedError(
+    `Refused: since run #${runId}, the database got Stripe ids under ${describeState(markerNow)}: ${describeRows(newer)}. ` +
+      `Restoring now would mix them with the ids of ${describeState(older)}. With the backend configured as that again, ` +
+      `run \`stripe-mode-gate check\` once with STRIPE_GATE_ON_MISMATCH=clean (it archives them too), then \`stripe-mode-gate restore --run ${runId}\`. Nothing was changed.`,
   );
 }
 

@@ -18,6 +18,8 @@ export interface SchemaFacts {
   present: PresentSchema;
   /** Foreign keys pointing at a table the repair deletes from: `referencing -> referenced`. */
   references: { referencing: string; referenced: string }[];
+  /** Triggers of a table the repair changes: they would act on the repair and on a restore. */
+  triggers: { table: string; trigger: string }[];
 }
 
 const ID = ['bigint', 'integer'];
@@ -66,20 +68,28 @@ export async function readSchemaFacts(client: Client): Promise<SchemaFacts> {
       ORDER BY 1, 2`,
     [HIEVENTS_SCHEMA, DELETED_FROM],
   );
-  return { present, references: references.rows };
+  const triggers = await client.query<{ table: string; trigger: string }>(
+    `SELECT c.relname AS table, t.tgname AS trigger FROM pg_trigger t
+       JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT t.tgisinternal AND n.nspname = $1 AND c.relname = ANY($2) ORDER BY 1, 2`,
+    [HIEVENTS_SCHEMA, REPAIRABLE_TABLES],
+  );
+  return { present, references: references.rows, triggers: triggers.rows };
 }
 
 /**
  * Compares the known tables with every Hi.Events generation the gate knows. `unexpected` says what differs,
- * in words; `usable` keeps only what the gate may query: a table without its required columns is left out,
- * and so is an optional column of another type.
+ * in words (any of it forbids a repair); `usable` keeps only what the gate may query: a table without its
+ * required columns is left out, and so is an optional column of another type.
  */
-export function checkShapes({ present, references }: SchemaFacts): { usable: PresentSchema; unexpected: string[] } {
+export function checkShapes({ present, references, triggers }: SchemaFacts): { usable: PresentSchema; unexpected: string[] } {
   const unexpected: string[] = [];
   const usable = new Map(present);
   for (const { referencing, referenced } of references) {
     unexpected.push(`${referencing} references ${referenced}: deleting its rows would reach ${referencing}`);
-    usable.delete(referenced);
+  }
+  for (const { table, trigger } of triggers) {
+    unexpected.push(`${table} has the trigger ${trigger}, which would act on a repair`);
   }
   for (const [table, columns] of Object.entries(EXPECTED)) {
     const actual = present.get(table);

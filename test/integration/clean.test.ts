@@ -109,20 +109,71 @@ describe.each(generations)('clean and restore on a Hi.Events %s database', (gene
   });
 });
 
-describe('restore refuses rather than collide', () => {
-  it('lists a customer created since with the same email, and changes nothing', async () => {
+describe('restore refuses rather than mix or collide', () => {
+  async function cleanedToLive() {
     db = await freshDatabase('v1.2');
     await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
-    const [{ email, id }] = await db.query<{ email: string; id: string }>(
+    const [archived] = await db.query<{ email: string; id: string }>(
       "SELECT old_row->>'email' AS email, row_id::text AS id FROM stripe_mode_gate.archive WHERE table_name = 'stripe_customers' AND old_row->>'stripe_account_id' IS NULL AND old_row->>'deleted_at' IS NULL ORDER BY row_id LIMIT 1",
     );
-    await db.query("INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at) VALUES ('New', $1, 'cus_LiveNew0001', now(), now())", [email]);
-    const before = await db.checksums();
+    return archived;
+  }
+  const addCustomer = (email: string, id: string) =>
+    db!.query("INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at) VALUES ('New', $1, $2, now(), now())", [email, id]);
+
+  it('refuses to mix ids written under the live marker with the restored test ids, and says how to go on', async () => {
+    await cleanedToLive();
+    await addCustomer('someone.new@example.com', 'cus_LiveNew0001');
+    const before = await db!.checksums();
     const error = await runRestore(await ctx(TEST_KEYS)).catch((e: Error & { exitCode: number }) => e);
     expect(error).toMatchObject({ exitCode: 65 });
-    expect((error as Error).message).toContain(`stripe_customers id ${id}: a customer with the same email was created since`);
-    expect(await db.checksums()).toEqual(before);
-    expect(await marker()).toEqual({ stripe_mode: 'live', saas_mode: false });
+    expect((error as Error).message).toContain('got Stripe ids under live keys, SaaS mode off: 1 Stripe customers (stripe_customers)');
+    expect((error as Error).message).toContain('STRIPE_GATE_ON_MISMATCH=clean');
+    expect(await db!.checksums()).toEqual(before);
+
+    // As the message says: under test keys, a clean archives the live ids; then the restore goes through.
+    expect(await check({ ...TEST_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'cleaned' });
+    const restored = await runRestore(await ctx(TEST_KEYS), '2');
+    expect(restored.rows.stripe_customers).toBe(seeded['v1.2'].tables.stripe_customers);
+    expect(await count("SELECT count(*) AS n FROM stripe_customers WHERE stripe_customer_id = 'cus_LiveNew0001'")).toBe(0);
+  });
+
+  it('lists a customer created since with the same email, and changes nothing', async () => {
+    const archived = await cleanedToLive();
+    await check({ ...TEST_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
+    await addCustomer(archived.email, 'cus_TestAgain0001');
+    const before = await db!.checksums();
+    const error = await runRestore(await ctx(TEST_KEYS), '2').catch((e: Error & { exitCode: number }) => e);
+    expect(error).toMatchObject({ exitCode: 65 });
+    expect((error as Error).message).toContain(`stripe_customers id ${archived.id}: a customer with the same email was created since`);
+    expect(await db!.checksums()).toEqual(before);
+    expect(await marker()).toEqual({ stripe_mode: 'test', saas_mode: false });
+  });
+});
+
+describe('restore after the schema moved on', () => {
+  it('puts rows back into a table that gained a generated column and a column with a default since the clean', async () => {
+    db = await freshDatabase('main');
+    await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    const before = await db.query('SELECT * FROM stripe_customers ORDER BY id');
+    await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
+    await db.query("ALTER TABLE stripe_customers ADD COLUMN email_lower text GENERATED ALWAYS AS (lower(email)) STORED, ADD COLUMN source text NOT NULL DEFAULT 'web'");
+    await runRestore(await ctx(TEST_KEYS));
+    const after = await db.query<Record<string, unknown>>('SELECT * FROM stripe_customers ORDER BY id');
+    expect(after.map(({ email_lower: _e, source: _s, ...row }) => row)).toEqual(before);
+    expect(after.every((row) => row.source === 'web' && row.email_lower === String(row.email).toLowerCase())).toBe(true);
+  });
+
+  it('refuses (65), not crashes, when a row cannot go back because its parent is gone', async () => {
+    db = await freshDatabase('v1.2');
+    await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
+    await db.query('ALTER TABLE accounts DISABLE TRIGGER ALL');
+    await db.query('DELETE FROM accounts WHERE id = 2');
+    await db.query('ALTER TABLE accounts ENABLE TRIGGER ALL');
+    const error = await runRestore(await ctx(TEST_KEYS)).catch((e: Error & { exitCode: number }) => e);
+    expect(error).toMatchObject({ exitCode: 65 });
+    expect((error as Error).message).toMatch(/accounts id 2: the account no longer exists|cannot go back/);
   });
 });

@@ -46,4 +46,17 @@ describe('a schema the gate does not know', () => {
     expect(result.message).toContain('customer_notes references stripe_customers');
     expect(await db.checksums()).toEqual(before);
   });
+
+  it('never repairs a table with a trigger of its own', async () => {
+    db = await freshDatabase('v1.2');
+    await run({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    await db.query("CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$");
+    await db.query('CREATE TRIGGER customers_audit BEFORE DELETE ON stripe_customers FOR EACH ROW EXECUTE FUNCTION audit()');
+    const before = await db.checksums();
+    const result = await run({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
+    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
+    expect(result.message).toContain('stripe_customers has the trigger customers_audit');
+    expect(result.changes.repair.stripe_customers).toEqual({ action: 'delete', rows: 6 });
+    expect(await db.checksums()).toEqual(before);
+  });
 });
