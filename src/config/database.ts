@@ -52,17 +52,23 @@ function applyUrl(raw: string, settings: DatabaseSettings, problems: string[]): 
     problems.push('DATABASE_URL: expected a postgresql:// (or postgres://, pgsql://) URL');
     return;
   }
-  if (url.hostname) settings.host = decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1'));
+  if (url.hostname) settings.host = rawUrlDecode(url.hostname.replace(/^\[(.*)\]$/, '$1'));
   if (url.port) settings.port = Number(url.port);
-  if (url.username) settings.user = decodeURIComponent(url.username);
-  if (url.password) settings.password = decodeURIComponent(url.password);
-  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (url.username) settings.user = rawUrlDecode(url.username);
+  if (url.password) settings.password = rawUrlDecode(url.password);
+  const database = rawUrlDecode(url.pathname.replace(/^\//, ''));
   if (database) settings.database = database;
   const sslmode = url.searchParams.get('sslmode');
   if (sslmode !== null) {
     if ((SSL_MODES as readonly string[]).includes(sslmode)) settings.sslmode = sslmode as SslMode;
     else problems.push(`DATABASE_URL: sslmode must be one of ${SSL_MODES.join(', ')}`);
   }
+}
+
+/** PHP's rawurldecode: %XX sequences decoded, anything else (a stray %) left as it is. */
+function rawUrlDecode(text: string): string {
+  const bytes = Buffer.from(text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+  return bytes.toString('utf8');
 }
 
 function parsePort(value: string): number | undefined {

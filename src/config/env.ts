@@ -1,6 +1,7 @@
 import { cleanEnv, makeValidator, str, type Spec } from 'envalid';
 import { ConfigError } from '../errors.js';
 import { readDatabaseSettings, type DatabaseSettings } from './database.js';
+import { asLaravelSees } from './laravel.js';
 import { readLogSettings, type LogSettings } from './log.js';
 import { readSaasMode } from './saas.js';
 import { readStripeSettings, stripeSecrets, type StripeSettings } from './stripe.js';
@@ -73,7 +74,8 @@ const gateSpecs = {
  * Parses the environment into a typed, frozen configuration, reporting every invalid setting at once
  * (ConfigError, exit 78). The environment is a parameter so tests pass plain objects.
  */
-export function loadConfig(rawEnv: Env, defaults: { terminationLog: string | null }): Config {
+export function loadConfig(processEnv: Env, defaults: { terminationLog: string | null }): Config {
+  const rawEnv = asLaravelSees(processEnv);
   // Compose turns `VAR=${VAR}` into an empty string; an empty setting means "use the default".
   const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== ''));
   const problems: string[] = [];
@@ -90,7 +92,7 @@ export function loadConfig(rawEnv: Env, defaults: { terminationLog: string | nul
   problems.push(...logProblems);
   const database = readDatabaseSettings(env, problems);
   const stripe = readStripeSettings(rawEnv, problems, warnings);
-  const saas = readSaasMode(rawEnv.APP_SAAS_MODE_ENABLED);
+  const saas = readSaasMode(processEnv.APP_SAAS_MODE_ENABLED);
   if (saas.warning) warnings.push(saas.warning);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -110,6 +112,6 @@ export function loadConfig(rawEnv: Env, defaults: { terminationLog: string | nul
     }),
     log,
     warnings,
-    secrets: [...stripeSecrets(rawEnv), database.password].filter(Boolean),
+    secrets: [...new Set([...stripeSecrets(processEnv), ...stripeSecrets(rawEnv), database.password])].filter(Boolean),
   });
 }

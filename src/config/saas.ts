@@ -1,3 +1,5 @@
+import { laravelEnvValue } from './laravel.js';
+
 /**
  * APP_SAAS_MODE_ENABLED as Hi.Events reads it: `env('APP_SAAS_MODE_ENABLED', false)` with no boolean cast
  * (HIEVENTS.md). Laravel's env() maps true/false/empty/null (with or without parentheses, any case), then
@@ -17,25 +19,6 @@ export function readSaasMode(raw: string | undefined): { enabled: boolean; warni
 }
 
 type EnvValue = string | boolean | null;
-
-function laravelEnvValue(raw: string): EnvValue {
-  switch (raw.toLowerCase()) {
-    case 'true':
-    case '(true)':
-      return true;
-    case 'false':
-    case '(false)':
-      return false;
-    case 'empty':
-    case '(empty)':
-      return '';
-    case 'null':
-    case '(null)':
-      return null;
-  }
-  const quoted = /^(['"])(.*)\1$/s.exec(raw);
-  return quoted ? quoted[2] : raw;
-}
 
 function phpTruthy(value: EnvValue): boolean {
   if (typeof value === 'boolean') return value;

@@ -175,3 +175,22 @@ describe("the gate's own settings", () => {
     expect(config.secrets.sort()).toEqual([SECRET, 'dbpass123', 'whsec_51Hook'].sort());
   });
 });
+
+describe("the backend's variables are read through Laravel's env()", () => {
+  it('strips one pair of quotes, as the backend does', () => {
+    const config = load({ STRIPE_SECRET_KEY: `"${SECRET}"`, DB_PASSWORD: "'quoted pw'", DATABASE_URL: '"postgresql://u@db/x"' });
+    expect(config.stripe!.mode).toBe('test');
+    expect(config.database).toMatchObject({ password: 'quoted pw', host: 'db', database: 'x' });
+  });
+
+  it('takes null for unset: the CA key then falls back to the plain one', () => {
+    const stripe = load({ STRIPE_SECRET_KEY: SECRET, STRIPE_CA_SECRET_KEY: '(null)', STRIPE_IE_SECRET_KEY: 'empty' }).stripe!;
+    expect(stripe.platforms.ca).toMatchObject({ variable: 'STRIPE_SECRET_KEY' });
+    expect(stripe.platforms.ie).toBeUndefined();
+  });
+
+  it('decodes DATABASE_URL like rawurldecode: a stray % stays as it is', () => {
+    expect(load({ DATABASE_URL: 'postgresql://u:p%zz%41@h/db' }).database.password).toBe('p%zzA');
+    expect(load({ DATABASE_URL: 'postgresql://u:%C3%A9t%C3%A9@h/db' }).database.password).toBe('été');
+  });
+});
