@@ -1,5 +1,5 @@
 import type { StaleScope } from './cleanup/plan.js';
-import type { Config } from './config/env.js';
+import type { Config, GateSettings } from './config/env.js';
 import type { Client } from './db/connect.js';
 import { compare, decide, staleScope, type Outcome } from './decision.js';
 import { readInventory, totalRows, type Inventory, type TargetCount } from './hievents/inventory.js';
@@ -23,6 +23,7 @@ export interface Assessment {
   scope: StaleScope | null;
   /** The rows the decision's repair touches; empty when nothing is stale. */
   repair: TargetCount[];
+  policy: Pick<GateSettings, 'onMismatch' | 'onUnknown'>;
   outcome: Outcome;
 }
 
@@ -65,7 +66,7 @@ export async function assess(client: Client, config: Config, log: Logger, invent
     probeFound: verdict?.verdict === 'found',
     policy: config.gate,
   });
-  return { configured, stored, probe: verdict, inventory: held, scope, repair, outcome };
+  return { configured, stored, probe: verdict, inventory: held, scope, repair, policy: config.gate, outcome };
 }
 
 async function probeStoredIds(client: Client, config: Config, held: Inventory, budget: StripeBudget, log: Logger): Promise<ProbeVerdict> {
@@ -80,5 +81,5 @@ async function probeStoredIds(client: Client, config: Config, held: Inventory, b
 export function skippedAssessment(): Assessment {
   const policy = { onMismatch: 'refuse', onUnknown: 'refuse' } as const;
   const outcome = decide({ configured: null, stored: null, idsPresent: 0, staleRows: 0, unknownSchema: false, probeFound: false, policy });
-  return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], outcome };
+  return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], policy, outcome };
 }

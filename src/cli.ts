@@ -32,8 +32,11 @@ const TERMINATION_LOG_LIMIT = 4096;
 
 type Action = (ctx: Context) => Promise<CommandOutcome>;
 
-/** Sets up configuration and logging, runs one command, and turns every outcome into an exit code. */
-async function run(action: Action): Promise<ExitCodeValue> {
+/**
+ * Sets up configuration and logging, runs one command, and turns every outcome into an exit code. With
+ * --json, a failure prints a JSON document too, so that scripts always get one.
+ */
+async function run(action: Action, json = false): Promise<ExitCodeValue> {
   const env = process.env;
   const logSettings = readLogSettings(env);
   let log: Logger = await createLogger(logSettings);
@@ -49,12 +52,14 @@ async function run(action: Action): Promise<ExitCodeValue> {
     return outcome.exitCode;
   } catch (error) {
     const gateError = error instanceof GateError;
-    const message = gateError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
     const problems = error instanceof ConfigError ? { problems: error.problems } : {};
+    const message = gateError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
     if (gateError) log.error({ exitCode: error.exitCode, ...problems }, message);
     else log.error({ err: error, exitCode: ExitCode.internal }, message);
     writeTerminationLog(terminationLog, scrub(message), log);
-    return gateError ? error.exitCode : ExitCode.internal;
+    const exitCode = gateError ? error.exitCode : ExitCode.internal;
+    if (json) process.stdout.write(`${scrub(JSON.stringify({ decision: null, exitCode, error: message, ...problems }, null, 2))}\n`);
+    return exitCode;
   }
 }
 
@@ -73,27 +78,27 @@ function program(setExit: (code: ExitCodeValue) => void): Command {
     .version(VERSION, '--version')
     .exitOverride()
     .addHelpText('after', ENVIRONMENT_HELP);
-  const runAction = async (fn: Action) => setExit(await run(fn));
+  const runAction = async (fn: Action, json?: boolean) => setExit(await run(fn, json));
 
   cli
     .command('check', { isDefault: true })
     .description('the init job: compare the stored marker with the configuration, then start, record, repair or refuse')
     .option('--json', 'print the result as one JSON document on stdout')
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action((options) => runAction((ctx) => checkCommand(ctx, options)));
+    .action((options) => runAction((ctx) => checkCommand(ctx, options), options.json));
   cli
     .command('plan')
     .description('show what check would do now and the rows it would touch; changes nothing')
     .option('--json', 'print the plan as one JSON document on stdout')
     .option('--exit-code', "exit with the decision's exit code instead of 0")
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action((options) => runAction((ctx) => planCommand(ctx, options)));
+    .action((options) => runAction((ctx) => planCommand(ctx, options), options.json));
   cli
     .command('status')
     .description('show the marker, the configuration, Stripe id counts per table and the last runs')
     .option('--json', 'print the status as one JSON document on stdout')
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action((options) => runAction((ctx) => statusCommand(ctx, options)));
+    .action((options) => runAction((ctx) => statusCommand(ctx, options), options.json));
   cli
     .command('adopt')
     .description('declare what the existing Stripe ids were created under, without changing them')
@@ -108,7 +113,7 @@ function program(setExit: (code: ExitCodeValue) => void): Command {
     .option('--run <id>', 'the cleaned run to restore (default: the newest)')
     .option('--json', 'print the result as one JSON document on stdout')
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action((options) => runAction((ctx) => restoreCommand(ctx, options)));
+    .action((options) => runAction((ctx) => restoreCommand(ctx, options), options.json));
   return cli;
 }
 
@@ -125,6 +130,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`stripe-mode-gate: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  const scrub = createScrubber([]);
+  process.stderr.write(`stripe-mode-gate: internal error: ${scrub(error instanceof Error ? error.message : String(error))}\n`);
   process.exitCode = ExitCode.internal;
 });

@@ -9,8 +9,8 @@ export type { Logger };
 /** Key paths that hold secrets wherever they appear in a log object. */
 const REDACT_PATHS = ['password', 'secretKey', 'apiKey', '*.password', '*.secretKey', '*.apiKey', '*.*.secretKey'];
 
-/** A password in a postgres URL: `postgresql://user:PASSWORD@`. */
-const URL_PASSWORD = /(postgres(?:ql)?:\/\/[^:/@\s"]*:)[^@\s"]+@/g;
+/** A password in a postgres URL: `postgresql://user:PASSWORD@` (and postgres://, pgsql://). */
+const URL_PASSWORD = /((?:postgres(?:ql)?|pgsql):\/\/[^:/@\s"]*:)[^@\s"]+@/g;
 
 /**
  * Known secret values shorter than this are not scrubbed by value: a database password such as "secret"

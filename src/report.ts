@@ -72,7 +72,7 @@ function historySentence(a: Assessment): string {
 function unexpectedSentence(a: Assessment): string {
   const unexpected = a.inventory?.unexpected ?? [];
   if (unexpected.length === 0) return '';
-  return ` The database also has tables of a shape the gate does not know (${unexpected.join('; ')}): it will not record or repair anything until they match a Hi.Events schema it knows.`;
+  return ` The database also has tables of a shape the gate does not know (${unexpected.join('; ')}): it repairs nothing, and records no new install on its own, until they match a Hi.Events schema it knows.`;
 }
 
 function reconnectSentence(a: Assessment): string {
@@ -106,13 +106,17 @@ export function explain(a: Assessment): string {
       return `The configuration changed from ${stored} to ${configured}, but no stored id depends on what changed. Recorded the new configuration.`;
     case 'cleaned':
       return `The configuration changed from ${stored}${origin} to ${configured}. Repaired the stale ids: ${describeRows(a.repair)}; every removed value is archived (\`stripe-mode-gate restore\` puts them back).${historySentence(a)}${reconnectSentence(a)}`;
-    case 'refused-mismatch':
+    case 'refused-mismatch': {
+      const repair =
+        a.policy.onMismatch === 'clean'
+          ? 'STRIPE_GATE_ON_MISMATCH=clean is set, but the gate repairs only a schema it knows.'
+          : 'To repair, set STRIPE_GATE_ON_MISMATCH=clean: the gate then removes exactly those ids in one transaction and archives every removed value (`stripe-mode-gate restore` puts them back).';
       return (
         `Refused: the Stripe ids in this database were created under ${stored}${origin}, but the backend is configured with ${configured}. ` +
-        `Started like this, payments would fail ("No such customer", or a Connect account error) for: ${describeRows(a.repair)}. ` +
-        `To repair, set STRIPE_GATE_ON_MISMATCH=clean: the gate then removes exactly those ids in one transaction and archives every removed value (\`stripe-mode-gate restore\` puts them back). ` +
+        `Started like this, payments would fail ("No such customer", or a Connect account error) for: ${describeRows(a.repair) || 'ids the gate could not count'}. ${repair} ` +
         `Or configure ${a.stored!.stripeMode} keys${a.stored!.saasMode ? ' with SaaS mode on' : ''} again. \`stripe-mode-gate plan\` lists every table.${unexpectedSentence(a)}${historySentence(a)}${reconnectSentence(a)} Nothing was changed.`
       );
+    }
     case 'refused-unknown': {
       const c = a.configured!;
       return (

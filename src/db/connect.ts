@@ -90,11 +90,27 @@ export async function connect(db: DatabaseSettings, waitSeconds: number, log: Lo
   }
 }
 
-/** Connects (with the wait), runs `fn`, and always disconnects. */
+/** The connection broke during the run (server restart, network): retrying later helps. */
+const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08003']);
+
+function connectionLost(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return (e.code !== undefined && CONNECTION_LOST.has(e.code)) || /Connection terminated|connection is closed|Client was closed/i.test(e.message ?? '');
+}
+
+/**
+ * Connects (with the wait), runs `fn`, and always disconnects. A connection lost during the run is exit 69:
+ * whatever the run was doing in a transaction was rolled back by the server.
+ */
 export async function withClient<T>(db: DatabaseSettings, waitSeconds: number, log: Logger, fn: (client: Client) => Promise<T>): Promise<T> {
   const client = await connect(db, waitSeconds, log);
   try {
     return await fn(client);
+  } catch (error) {
+    if (!(error instanceof GateError) && connectionLost(error)) {
+      throw new UnavailableError(`lost the connection to ${describeDatabase(db)} during the run (${(error as Error).message}); nothing was committed, retrying helps`, { cause: error });
+    }
+    throw error;
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -25,13 +25,15 @@ export async function withAdvisoryLock<T>(client: Client, waitSeconds: number, l
       if ((error as { code?: string }).code === '55P03') throw lockTimeout(waitSeconds);
       throw error;
     } finally {
-      await client.query('RESET lock_timeout');
+      await client.query('RESET lock_timeout').catch(() => undefined);
     }
   }
   try {
     return await fn();
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [GATE_LOCK_KEY]);
+    // On a lost connection this fails, and the server has released the lock with the session: the error
+    // that matters is the one `fn` threw.
+    await client.query('SELECT pg_advisory_unlock($1)', [GATE_LOCK_KEY]).catch(() => undefined);
   }
 }
 

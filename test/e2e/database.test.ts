@@ -131,3 +131,40 @@ describe('logs for people', () => {
     expect(run.logs).toEqual([]);
   });
 });
+
+describe('--json on a failure', () => {
+  it('still prints one JSON document, with the exit code and the reason', async () => {
+    const port = await unusedPort();
+    const run = await runCli(['check', '--json'], { ...TEST_KEYS, DATABASE_URL: `postgresql://u:Pw123456789@127.0.0.1:${port}/x`, STRIPE_GATE_DB_WAIT_SECONDS: '0' });
+    expect(run.code).toBe(69);
+    expect(json(run)).toMatchObject({ decision: null, exitCode: 69, error: expect.stringContaining(`postgresql://u:***@127.0.0.1:${port}/x`) });
+    const config = await runCli(['plan', '--json'], { ...TEST_KEYS, STRIPE_GATE_ON_MISMATCH: 'maybe' });
+    expect(json(config)).toMatchObject({ decision: null, exitCode: 78, problems: ['STRIPE_GATE_ON_MISMATCH: expected refuse or clean'] });
+  });
+});
+
+describe('a database that goes away during the run', () => {
+  it('is exit 69 (retrying helps), and the next run succeeds', async () => {
+    db = await freshDatabase('v1.2');
+    const env = { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_UNKNOWN: 'adopt', STRIPE_GATE_LOCK_WAIT_SECONDS: '30' };
+    // The gate waits for the lock; its session is then terminated by the server, as in a restart.
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query('SELECT pg_advisory_lock($1)', [GATE_LOCK_KEY]);
+    const pending = runCli(['check'], env);
+    for (let i = 0; i < 100; i++) {
+      const waiting = await db.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'stripe-mode-gate' AND wait_event_type = 'Lock'");
+      if (waiting.length > 0) {
+        await db.query('SELECT pg_terminate_backend($1)', [(waiting[0] as { pid: number }).pid]);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const run = await pending;
+    await holder.end();
+    expect(run.code).toBe(69);
+    expect(run.logs.at(-1)!.msg).toContain('lost the connection');
+    expect(await db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'stripe_mode_gate'")).toEqual([]);
+    expect((await runCli(['check'], env)).code).toBe(0);
+  });
+});
