@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
 
@@ -8,6 +10,8 @@ export interface DatabaseSettings {
   user: string;
   password: string;
   sslmode: SslMode;
+  /** CA certificate file for verify-ca / verify-full (DATABASE_URL's sslrootcert, as libpq names it). */
+  sslrootcert?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -58,6 +62,9 @@ function applyUrl(raw: string, settings: DatabaseSettings, problems: string[]): 
   if (url.password) settings.password = rawUrlDecode(url.password);
   const database = rawUrlDecode(url.pathname.replace(/^\//, ''));
   if (database) settings.database = database;
+  const sslrootcert = url.searchParams.get('sslrootcert');
+  if (sslrootcert && !existsSync(sslrootcert)) problems.push('DATABASE_URL: the sslrootcert file does not exist');
+  else if (sslrootcert) settings.sslrootcert = sslrootcert;
   const sslmode = url.searchParams.get('sslmode');
   if (sslmode !== null) {
     if ((SSL_MODES as readonly string[]).includes(sslmode)) settings.sslmode = sslmode as SslMode;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { describeDatabase, type DatabaseSettings } from '../config/database.js';
@@ -10,7 +11,8 @@ export type Client = pg.Client;
 const AUTH_FAILURES = new Set(['28P01', '28000']);
 const NO_SSL = 'The server does not support SSL connections';
 
-function tlsFor(sslmode: DatabaseSettings['sslmode']): false | ConnectionOptions {
+function tlsFor({ sslmode, sslrootcert }: DatabaseSettings): false | ConnectionOptions {
+  const ca = sslrootcert ? { ca: readFileSync(sslrootcert) } : {};
   switch (sslmode) {
     case 'disable':
     case 'allow':
@@ -19,9 +21,9 @@ function tlsFor(sslmode: DatabaseSettings['sslmode']): false | ConnectionOptions
     case 'require':
       return { rejectUnauthorized: false };
     case 'verify-ca':
-      return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
+      return { ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
     case 'verify-full':
-      return { rejectUnauthorized: true };
+      return { ...ca, rejectUnauthorized: true };
   }
 }
 
@@ -35,7 +37,7 @@ async function connectOnce(db: DatabaseSettings, timeoutMs: number): Promise<Cli
     application_name: 'stripe-mode-gate',
     connectionTimeoutMillis: Math.max(timeoutMs, 1000),
   };
-  let ssl = tlsFor(db.sslmode);
+  let ssl = tlsFor(db);
   for (;;) {
     const client = new pg.Client({ ...base, ssl });
     try {

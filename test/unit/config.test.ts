@@ -194,3 +194,13 @@ describe("the backend's variables are read through Laravel's env()", () => {
     expect(load({ DATABASE_URL: 'postgresql://u:%C3%A9t%C3%A9@h/db' }).database.password).toBe('été');
   });
 });
+
+describe('TLS to the database', () => {
+  it('takes sslrootcert from DATABASE_URL, and names a missing file', () => {
+    const file = new URL(import.meta.url).pathname;
+    expect(load({ DATABASE_URL: `postgresql://u@h/db?sslmode=verify-full&sslrootcert=${file}` }).database).toMatchObject({ sslmode: 'verify-full', sslrootcert: file });
+    expect(problemsOf({ DATABASE_URL: 'postgresql://u@h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem' })).toEqual([
+      'DATABASE_URL: the sslrootcert file does not exist',
+    ]);
+  });
+});
