@@ -11,6 +11,7 @@ import { planCommand } from './commands/plan.js';
 import { statusCommand } from './commands/status.js';
 import { adoptCommand } from './commands/adopt.js';
 import { restoreCommand } from './commands/restore.js';
+import { watchCommand } from './commands/watch.js';
 
 const ENVIRONMENT_HELP = `
 Variables (the backend's own names, so one env file serves both):
@@ -114,6 +115,14 @@ function program(setExit: (code: ExitCodeValue) => void): Command {
     .option('--json', 'print the result as one JSON document on stdout')
     .addHelpText('after', ENVIRONMENT_HELP)
     .action((options) => runAction((ctx) => restoreCommand(ctx, options), options.json));
+  cli
+    .command('watch')
+    .description(
+      'the sidecar: on every start of a protected container (label stripe-mode-gate.protect=true, or named in ' +
+        'STRIPE_GATE_WATCH_CONTAINERS), decide with its own Stripe settings and stop it unless it may run; never changes data',
+    )
+    .addHelpText('after', `${ENVIRONMENT_HELP}\n\nwatch also reads STRIPE_GATE_WATCH_CONTAINERS and DOCKER_HOST (default unix:///var/run/docker.sock).`)
+    .action(() => runAction((ctx) => watchCommand(ctx)));
   return cli;
 }
 

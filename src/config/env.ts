@@ -18,6 +18,10 @@ export interface GateSettings {
   schema: string;
   /** Where a refusal's reason is written; null: nowhere. */
   terminationLog: string | null;
+  /** watch: containers protected by name or compose service, besides the label. */
+  watchContainers: string[];
+  /** watch: the Docker Engine, as the docker CLI finds it. */
+  docker: { socketPath: string } | { host: string; port: number };
 }
 
 export interface Config {
@@ -41,6 +45,14 @@ const httpUrl = makeValidator((input: string) => {
   const parsed = URL.canParse(input) ? new URL(input) : null;
   if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:') throw new Error('not an http(s) URL');
   return input.replace(/\/+$/, '');
+});
+
+/** DOCKER_HOST as the docker CLI reads it (TLS endpoints are not supported). */
+const dockerHost = makeValidator<GateSettings['docker']>((input: string) => {
+  if (input.startsWith('unix://') && input.length > 'unix://'.length) return { socketPath: input.slice('unix://'.length) };
+  const tcp = /^tcp:\/\/([^:/]+):(\d{1,5})\/?$/.exec(input);
+  if (tcp) return { host: tcp[1], port: Number(tcp[2]) };
+  throw new Error('not a Docker host');
 });
 
 const identifier = makeValidator((input: string) => {
@@ -68,6 +80,8 @@ const gateSpecs = {
     desc: 'a SQL identifier: letters, digits and _, not starting with a digit or pg_, at most 63 characters',
   }),
   STRIPE_GATE_TERMINATION_LOG: str({ default: '', desc: 'a file path' }),
+  STRIPE_GATE_WATCH_CONTAINERS: str({ default: '', desc: 'comma-separated container names or compose service names' }),
+  DOCKER_HOST: dockerHost({ default: { socketPath: '/var/run/docker.sock' }, desc: 'unix:///path/to/docker.sock or tcp://host:port' }),
 };
 
 /**
@@ -109,9 +123,27 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
       stripeApiUrl: gate.STRIPE_GATE_STRIPE_API_URL,
       schema: gate.STRIPE_GATE_SCHEMA,
       terminationLog: gate.STRIPE_GATE_TERMINATION_LOG || defaults.terminationLog,
+      watchContainers: gate.STRIPE_GATE_WATCH_CONTAINERS.split(',').map((name) => name.trim()).filter(Boolean),
+      docker: gate.DOCKER_HOST,
     }),
     log,
     warnings,
     secrets: [...new Set([...stripeSecrets(processEnv), ...stripeSecrets(rawEnv), database.password])].filter(Boolean),
   });
+}
+
+/**
+ * The configuration a watched container starts with: its own Stripe keys and SaaS setting (read from its
+ * environment through the Docker API), the watcher's database and gate settings.
+ */
+export function configForContainer(base: Config, containerEnv: Env): Config {
+  const env = asLaravelSees(containerEnv);
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const stripe = readStripeSettings(env, problems, warnings);
+  const saas = readSaasMode(containerEnv.APP_SAAS_MODE_ENABLED);
+  if (saas.warning) warnings.push(saas.warning);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const secrets = [...new Set([...base.secrets, ...stripeSecrets(containerEnv), ...stripeSecrets(env)])];
+  return Object.freeze({ ...base, stripe, saasMode: saas.enabled, warnings, secrets });
 }

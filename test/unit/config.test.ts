@@ -156,8 +156,19 @@ describe("the gate's own settings", () => {
       stripeApiUrl: 'https://api.stripe.com',
       schema: 'stripe_mode_gate',
       terminationLog: null,
+      watchContainers: [],
+      docker: { socketPath: '/var/run/docker.sock' },
     });
     expect(log).toEqual({ level: 'info', format: 'json' });
+  });
+
+  it('reads the Docker Engine and the protected names for watch', () => {
+    expect(load({ DOCKER_HOST: 'unix:///run/docker.sock', STRIPE_GATE_WATCH_CONTAINERS: ' backend, all-in-one ,' }).gate).toMatchObject({
+      docker: { socketPath: '/run/docker.sock' },
+      watchContainers: ['backend', 'all-in-one'],
+    });
+    expect(load({ DOCKER_HOST: 'tcp://docker:2375' }).gate.docker).toEqual({ host: 'docker', port: 2375 });
+    expect(problemsOf({ DOCKER_HOST: 'ssh://me@host' })).toEqual(['DOCKER_HOST: expected unix:///path/to/docker.sock or tcp://host:port']);
   });
 
   it("understands Laravel's level names in a shared env file", () => {

@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI } from '../support/cli.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { startFakeDocker, type FakeDocker } from '../support/fake-docker.js';
+import { LIVE_KEYS, secretsUsed } from '../support/gate.js';
+
+let db: TestDatabase | undefined;
+let docker: FakeDocker | undefined;
+afterEach(async () => {
+  await docker?.close();
+  await db?.close();
+  db = docker = undefined;
+});
+
+describe('stripe-mode-gate watch', () => {
+  it('stops a protected container with mismatching keys, and exits 0 on SIGTERM', async () => {
+    db = await freshDatabase('empty');
+    docker = await startFakeDocker();
+    // A marker says test keys; the container starts with live keys.
+    await db.query("CREATE SCHEMA stripe_mode_gate; CREATE TABLE stripe_mode_gate.marker (singleton boolean PRIMARY KEY DEFAULT true, stripe_mode text NOT NULL, saas_mode boolean NOT NULL, platforms jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), recorded_by text NOT NULL, run_id bigint)");
+    await db.query("INSERT INTO stripe_mode_gate.marker (stripe_mode, saas_mode, platforms, recorded_by) VALUES ('test', false, '{}', 'test')");
+    await db.query("CREATE TABLE stripe_customers (id bigserial PRIMARY KEY, name varchar NOT NULL, email varchar NOT NULL, stripe_customer_id varchar NOT NULL)");
+    await db.query("INSERT INTO stripe_customers (name, email, stripe_customer_id) VALUES ('A', 'a@example.com', 'cus_W1')");
+    docker.start({ id: 'b1', name: 'backend', labels: { 'stripe-mode-gate.protect': 'true' }, env: { ...LIVE_KEYS } });
+
+    const child = spawn(process.execPath, [CLI, 'watch'], {
+      env: { PATH: process.env.PATH, DATABASE_URL: db.url, DOCKER_HOST: `unix://${docker.socket}`, STRIPE_GATE_STRIPE_API: 'off' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 10_000;
+    while (!docker.stops.includes('backend') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(docker.stops).toEqual(['backend']);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('stopped container backend (refused-mismatch)');
+    expect(stderr).toContain('watch stopped');
+    for (const secret of secretsUsed()) expect(stderr).not.toContain(secret);
+  });
+});

@@ -1,0 +1,103 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCheck } from '../../src/commands/check.js';
+import { runWatch } from '../../src/docker/watch.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { startFakeDocker, type FakeDocker } from '../support/fake-docker.js';
+import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+
+let db: TestDatabase;
+let docker: FakeDocker;
+let controller: AbortController;
+let watching: Promise<void> | undefined;
+
+beforeEach(async () => {
+  db = await freshDatabase('v1.2');
+  await runCheck((await gateContext({ DATABASE_URL: db.url, ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' })).ctx);
+  docker = await startFakeDocker();
+  controller = new AbortController();
+});
+afterEach(async () => {
+  controller.abort();
+  await watching;
+  await docker.close();
+  await db.close();
+});
+
+const PROTECT = { 'stripe-mode-gate.protect': 'true' };
+
+async function watch(env: Record<string, string> = {}) {
+  // The watcher has the database; each container brings its own Stripe settings.
+  const gate = await gateContext({ DATABASE_URL: db.url, DOCKER_HOST: `unix://${docker.socket}`, ...env });
+  watching = runWatch(gate.ctx, controller.signal);
+  return gate;
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('watch, the sidecar', () => {
+  it('at start, stops a protected container with mismatching keys and leaves the others running', async () => {
+    docker.start({ id: 'c1', name: 'hievents-backend-1', labels: PROTECT, env: { ...LIVE_KEYS } });
+    docker.start({ id: 'c2', name: 'matching-backend', labels: PROTECT, env: { ...TEST_KEYS } });
+    docker.start({ id: 'c3', name: 'unprotected', env: { ...LIVE_KEYS } });
+    const before = await db.checksums();
+    const gate = await watch();
+    await until(() => docker.stops.length > 0, 'a stop');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(docker.stops).toEqual(['hievents-backend-1']);
+    expect(docker.containers.get('c2')!.running).toBe(true);
+    expect(docker.containers.get('c3')!.running).toBe(true);
+    const stopped = gate.logs().find((l) => l.container === 'hievents-backend-1' && l.level === 50)!;
+    expect(stopped.decision).toBe('refused-mismatch');
+    expect(stopped.msg).toContain('stopped container hievents-backend-1 (refused-mismatch)');
+    expect(stopped.msg).toContain('created under test keys');
+    expect(await db.checksums()).toEqual(before);
+  });
+
+  it('judges every start event of a protected container: by label, by name, or by compose service', async () => {
+    const gate = await watch({ STRIPE_GATE_WATCH_CONTAINERS: 'named-backend, backend' });
+    await until(() => gate.logs().some((l) => l.msg === 'watching Docker for container starts'), 'the watcher');
+    docker.start({ id: 'a', name: 'labelled', labels: PROTECT, env: { ...LIVE_KEYS } });
+    docker.start({ id: 'b', name: 'named-backend', env: { ...LIVE_KEYS } });
+    docker.start({ id: 'c', name: 'proj-backend-1', labels: { 'com.docker.compose.service': 'backend' }, env: { ...LIVE_KEYS } });
+    docker.start({ id: 'd', name: 'other', env: { ...LIVE_KEYS } });
+    docker.start({ id: 'e', name: 'fine', labels: PROTECT, env: { ...TEST_KEYS } });
+    await until(() => docker.stops.length === 3, 'three stops');
+    await until(() => gate.logs().some((l) => l.container === 'fine' && l.decision === 'match'), 'the matching one judged');
+    expect(docker.stops.sort()).toEqual(['labelled', 'named-backend', 'proj-backend-1']);
+  });
+
+  it('never stops a container it cannot decide for (database away), and stops one with invalid keys', async () => {
+    const gate = await gateContext({ DATABASE_URL: 'postgresql://u:p@127.0.0.1:9/x', STRIPE_GATE_DB_WAIT_SECONDS: '0', DOCKER_HOST: `unix://${docker.socket}` });
+    watching = runWatch(gate.ctx, controller.signal);
+    docker.start({ id: 'x', name: 'backend', labels: PROTECT, env: { ...LIVE_KEYS } });
+    docker.start({ id: 'y', name: 'typo', labels: PROTECT, env: { STRIPE_SECRET_KEY: 'pk_live_51NotASecretKey' } });
+    await until(() => gate.logs().some((l) => String(l.msg).startsWith('could not decide for container backend')), 'the warning');
+    await until(() => docker.stops.includes('typo'), 'the typo stopped');
+    expect(docker.stops).toEqual(['typo']);
+  });
+
+  it('reconnects after the Docker daemon restarts, and judges what started meanwhile', async () => {
+    const gate = await watch();
+    await until(() => gate.logs().some((l) => l.msg === 'watching Docker for container starts'), 'the watcher');
+    await docker.restart(1500, () => {
+      // Restart policies bring containers up before the watcher is back.
+      docker.containers.set('r', { id: 'r', name: 'restarted-backend', labels: PROTECT, env: { ...LIVE_KEYS }, running: true });
+    });
+    await until(() => docker.stops.includes('restarted-backend'), 'the restarted container stopped');
+    expect(gate.logs().some((l) => String(l.msg).startsWith('the Docker event stream ended'))).toBe(true);
+    docker.start({ id: 's', name: 'after-restart', labels: PROTECT, env: { ...LIVE_KEYS } });
+    await until(() => docker.stops.includes('after-restart'), 'a start after the restart judged');
+  });
+
+  it('ends when asked (SIGTERM in the CLI)', async () => {
+    await watch();
+    controller.abort();
+    await expect(watching).resolves.toBeUndefined();
+  });
+});
