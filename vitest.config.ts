@@ -3,15 +3,16 @@ import { readFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const define = { __GATE_VERSION__: JSON.stringify(version) };
-const project = (name: string) => ({
+const project = (name: string, timeouts = { testTimeout: 30_000, hookTimeout: 60_000 }) => ({
   define,
-  test: { name, include: [`test/${name}/**/*.test.ts`], testTimeout: 30_000, hookTimeout: 60_000 },
+  test: { name, include: [`test/${name}/**/*.test.ts`], ...timeouts },
 });
 
 export default defineConfig({
   test: {
     // One PostgreSQL for the whole run (or TEST_DATABASE_URL), provided to every project.
     globalSetup: ['test/support/global-setup.ts'],
-    projects: [project('unit'), project('integration'), project('e2e')],
+    // docker: the compose example on a real Docker engine (installed and started by the tests themselves).
+    projects: [project('unit'), project('integration'), project('e2e'), project('docker', { testTimeout: 120_000, hookTimeout: 300_000 })],
   },
 });

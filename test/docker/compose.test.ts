@@ -1,0 +1,121 @@
+// The compose example on a real Docker engine: the gate's image built from the Dockerfile, the one-shot gate
+// in front of a stand-in backend, and the watch sidecar on the engine's socket.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { BASE_IMAGE, importBaseImage, startDockerEngine, type DockerEngine } from '../support/docker-engine.js';
+import { LIVE_KEYS, secretsUsed, TEST_KEYS } from '../support/gate.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const PROJECT = 'smge2e';
+let engine: DockerEngine;
+let db: TestDatabase;
+
+/**
+ * compose.example.yml as it is, but for the backend's published port: the private engine has no bridge, so
+ * containers share the host's network, where docker-compose 1.29 refuses port bindings (and an override file
+ * can only add to a list).
+ */
+function exampleForHostNetwork(): string {
+  const example = readFileSync(join(root, 'compose.example.yml'), 'utf8');
+  const adapted = example.replace(/\n {4}ports:\n {6}- "8123:80"/, '');
+  expect(adapted).not.toBe(example);
+  const file = join(mkdtempSync(join(tmpdir(), 'smg-compose-')), 'compose.example.yml');
+  writeFileSync(file, adapted);
+  return file;
+}
+
+beforeAll(async () => {
+  engine = await startDockerEngine();
+  importBaseImage(engine, fileURLToPath(new URL('./base-image.sh', import.meta.url)));
+  // npm inside the build reaches the registry through the host's network.
+  engine.docker(['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '-t', 'stripe-mode-gate:e2e', '.'], { cwd: root });
+  engine.docker(['build', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '-t', 'smg-standin:e2e', 'test/docker/standin'], { cwd: root });
+  db = await freshDatabase('v1.2');
+  // The database's ids were created with the test keys.
+  expect((await runCli(['adopt', '--mode', 'test', '--saas', 'false'], { ...TEST_KEYS, DATABASE_URL: db.url })).code).toBe(0);
+}, 300_000);
+
+afterAll(async () => {
+  if (engine) compose(['down', '--remove-orphans', '--timeout', '1'], TEST_KEYS);
+  await db?.close();
+  await engine?.stop();
+});
+
+let example: string;
+
+function compose(args: string[], keys: Record<string, string>) {
+  example ??= exampleForHostNetwork();
+  const files = ['-f', example, '-f', join(root, 'test/docker/compose.e2e.yml'), '--project-directory', root];
+  const run = spawnSync('docker-compose', ['-p', PROJECT, ...files, ...args], {
+    cwd: root,
+    env: { ...engine.env, ...keys, E2E_DATABASE_URL: db.url, E2E_DOCKER_SOCKET: engine.socket },
+    encoding: 'utf8',
+  });
+  const output = `${run.stdout}${run.stderr}`;
+  for (const secret of secretsUsed()) expect(output).not.toContain(secret);
+  return { code: run.status, output };
+}
+
+function container(service: string): { id: string; running: boolean; exitCode: number } {
+  const id = engine.docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--filter', `label=com.docker.compose.service=${service}`]).trim().split('\n')[0];
+  if (!id) return { id: '', running: false, exitCode: -1 };
+  const [running, exitCode] = engine.docker(['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', id]).trim().split(' ');
+  return { id, running: running === 'true', exitCode: Number(exitCode) };
+}
+
+async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('the compose example on a real Docker engine', () => {
+  it('builds a small image from the Dockerfile: non-root, the CLI as entrypoint, check by default', () => {
+    const [user, entrypoint, cmd] = engine.docker(['image', 'inspect', '-f', '{{.Config.User}}|{{json .Config.Entrypoint}}|{{json .Config.Cmd}}', 'stripe-mode-gate:e2e']).trim().split('|');
+    expect(user).toBe('1000:1000');
+    expect(JSON.parse(entrypoint)).toEqual(['node', '/app/stripe-mode-gate.cjs']);
+    expect(JSON.parse(cmd)).toEqual(['check']);
+    expect(engine.docker(['run', '--rm', '--network', 'none', 'stripe-mode-gate:e2e', '--version']).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(engine.docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', 'stripe-mode-gate:e2e', '-c', 'echo /app/*']).trim()).toBe('/app/stripe-mode-gate.cjs');
+  });
+
+  it('refuses to start the backend when the keys do not match the database (compose reports exit 65)', () => {
+    const up = compose(['up', '-d'], LIVE_KEYS);
+    expect(up.code).not.toBe(0);
+    // docker-compose 1.29's words; the compose plugin says `service "stripe-mode-gate" didn't complete successfully: exit 65`.
+    expect(up.output).toMatch(/(didn't complete successfully: exit 65|Container "\w+" exited with code 65)/);
+    expect(container('stripe-mode-gate').exitCode).toBe(65);
+    expect(container('all-in-one').running).toBe(false);
+    compose(['down', '--remove-orphans', '--timeout', '1'], LIVE_KEYS);
+  });
+
+  it('starts the backend when they match, and the watch sidecar then guards Docker restarts', async () => {
+    const up = compose(['up', '-d'], TEST_KEYS);
+    expect(up.code).toBe(0);
+    expect(container('stripe-mode-gate').exitCode).toBe(0);
+    const backend = container('all-in-one');
+    expect(backend.running).toBe(true);
+    const watchLogs = () => engine.logs(container('stripe-mode-gate-watch').id);
+    await until(() => /may run: match/.test(watchLogs()), 'the watcher judging the running backend');
+
+    // Docker restarts it (no compose involved) with matching keys: it keeps running.
+    engine.docker(['restart', '-t', '1', backend.id]);
+    await until(() => (watchLogs().match(/may run: match/g) ?? []).length >= 2, 'the restart judged');
+    expect(container('all-in-one').running).toBe(true);
+
+    // The database now says live (a production dump restored here): the next Docker restart is stopped.
+    await db.query("UPDATE stripe_mode_gate.marker SET stripe_mode = 'live'");
+    engine.docker(['restart', '-t', '1', backend.id]);
+    await until(() => !container('all-in-one').running, 'the watcher stopping the backend');
+    expect(watchLogs()).toMatch(/stopped container smge2e_all-in-one_1 \(refused-mismatch\)/);
+    for (const secret of secretsUsed()) expect(watchLogs()).not.toContain(secret);
+  });
+});

@@ -1,0 +1,82 @@
+// A private Docker Engine for the Docker end-to-end tests: Debian's docker.io (installed when missing, as
+// root), started with its own data root and socket, no bridge and no iptables (MACHINE-NOTES.md). Containers
+// use the host's network, where the test PostgreSQL listens. No image registry is reachable, so the Node base
+// image is made from this machine's node and npm (test/docker/base-image.sh).
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+export const BASE_IMAGE = 'smg-node-base:local';
+
+export interface DockerEngine {
+  socket: string;
+  /** Environment for docker and docker-compose commands aimed at this engine. */
+  env: NodeJS.ProcessEnv;
+  docker(args: string[], options?: { input?: string; cwd?: string }): string;
+  /** A container's output, stdout and stderr (where the gate logs) together. */
+  logs(id: string): string;
+  stop(): Promise<void>;
+}
+
+function ensureInstalled(): void {
+  if (existsSync('/usr/sbin/dockerd') && existsSync('/usr/bin/docker-compose')) return;
+  if (userInfo().uid !== 0) throw new Error('the Docker tests need dockerd and docker-compose (apt-get install docker.io docker-compose), or root to install them');
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
+  execFileSync('apt-get', ['install', '-y', '-qq', 'docker.io', 'docker-compose'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+export async function startDockerEngine(): Promise<DockerEngine> {
+  ensureInstalled();
+  const dir = mkdtempSync(join(tmpdir(), 'smg-dockerd-'));
+  const socket = join(dir, 'docker.sock');
+  const log = openSync(join(dir, 'dockerd.log'), 'a');
+  const daemon: ChildProcess = spawn(
+    'dockerd',
+    ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', `unix://${socket}`, '--pidfile', join(dir, 'docker.pid'), '--bridge=none', '--iptables=false'],
+    { stdio: ['ignore', log, log] },
+  );
+  const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
+  const cli = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+  const docker = (args: string[], options: { input?: string; cwd?: string } = {}) =>
+    execFileSync(cli, args, { env, input: options.input, cwd: options.cwd, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['pipe', 'pipe', 'pipe'] });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      docker(['version', '--format', '{{.Server.Version}}']);
+      break;
+    } catch (error) {
+      if (Date.now() > deadline || daemon.exitCode !== null) throw new Error(`dockerd did not start (see ${dir}/dockerd.log): ${(error as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return {
+    socket,
+    env,
+    docker,
+    logs(id) {
+      const run = spawnSync(cli, ['logs', id], { env, encoding: 'utf8' });
+      return `${run.stdout}${run.stderr}`;
+    },
+    async stop() {
+      const exited = new Promise((resolve) => daemon.once('exit', resolve));
+      daemon.kill('SIGTERM');
+      await exited;
+      // dockerd leaves its network namespace mounted under the exec root.
+      spawnSync('sh', ['-c', `grep -o ' ${dir}/[^ ]*' /proc/mounts | xargs -r -n1 umount -l`]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The Node base image from this machine's node and npm, with its CA bundle (npm reaches the registry). */
+export function importBaseImage(engine: DockerEngine, script: string): void {
+  const tarball = execFileSync('bash', [script], { maxBuffer: 1 << 30 });
+  execFileSync(existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker', [
+    'import',
+    '--change', 'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+    '--change', 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+    '--change', 'WORKDIR /app',
+    '-', BASE_IMAGE,
+  ], { env: engine.env, input: tarball, stdio: ['pipe', 'ignore', 'pipe'] });
+}
