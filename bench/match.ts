@@ -1,0 +1,92 @@
+// Benchmark: the common case, `stripe-mode-gate check` when nothing changed (decision match), against a bare
+// Node process that connects with pg and runs one SELECT: the least any start-up check of the database costs.
+// A measurement, not a test.
+//
+//   npm run bench:match                 builds the CLI, then 30 runs of each, alternating
+//   npx tsx bench/match.ts --runs 50    after `npm run build`
+//
+// Goal (issue 6): median(gate) / median(bare) within 1.2x.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { startPostgres } from '../scripts/lib/postgres.js';
+import { fixturePath } from '../test/fixtures/hievents/index.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const KEY = 'sk_test_51BenchMatchKey000000000000000';
+const GOAL = 1.2;
+/** The bare baseline: node, the pg module, one connection, one SELECT. */
+const BARE = "const pg = require('pg'); const c = new pg.Client({ connectionString: process.env.DATABASE_URL }); c.connect().then(() => c.query('SELECT 1')).then(() => c.end())";
+
+function timed(args: string[], env: NodeJS.ProcessEnv): number {
+  const started = performance.now();
+  const run = spawnSync(process.execPath, args, { env, cwd: ROOT, encoding: 'utf8' });
+  const ms = performance.now() - started;
+  if (run.status !== 0) throw new Error(`${args.join(' ')} exited ${run.status}: ${run.stderr}`);
+  return ms;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: process.env.BENCH_RUNS ?? '30' } } });
+  const runs = Number(values.runs);
+  const server = await startPostgres();
+  try {
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE bench_match');
+    await admin.end();
+    const url = new URL(server.url);
+    url.pathname = '/bench_match';
+    const db = new pg.Client({ connectionString: url.toString() });
+    await db.connect();
+    await db.query(readFileSync(fixturePath('v1.2'), 'utf8'));
+    await db.end();
+    const env = { PATH: process.env.PATH, DATABASE_URL: url.toString(), STRIPE_SECRET_KEY: KEY, STRIPE_GATE_ON_UNKNOWN: 'adopt', LOG_LEVEL: 'warn' };
+    // The first run adopts (and asks nobody: the key is valid nowhere, so Stripe stays off); every later one matches.
+    const gateEnv = { ...env, STRIPE_GATE_STRIPE_API: 'off' };
+    timed([CLI, 'check'], gateEnv);
+    const check = spawnSync(process.execPath, [CLI, 'check', '--json'], { env: gateEnv, encoding: 'utf8' });
+    if (JSON.parse(check.stdout).decision !== 'match') throw new Error(`expected match: ${check.stdout}`);
+
+    const gate: number[] = [];
+    const bare: number[] = [];
+    const version: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      gate.push(timed([CLI, 'check'], gateEnv));
+      bare.push(timed(['-e', BARE], env));
+      version.push(timed([CLI, '--version'], env));
+    }
+    const figures = {
+      bench: 'match',
+      runs,
+      gateMs: { median: +median(gate).toFixed(1), p90: +percentile(gate, 0.9).toFixed(1) },
+      bareMs: { median: +median(bare).toFixed(1), p90: +percentile(bare, 0.9).toFixed(1) },
+      versionMs: { median: +median(version).toFixed(1) },
+      ratio: +(median(gate) / median(bare)).toFixed(2),
+      goal: { ratio: GOAL, met: median(gate) / median(bare) <= GOAL },
+      postgres: server.version,
+      node: process.version,
+      machine: { cpu: os.cpus()[0]?.model.trim(), cores: os.cpus().length },
+    };
+    console.log(`gate check (match)       median ${figures.gateMs.median} ms   p90 ${figures.gateMs.p90} ms`);
+    console.log(`bare node + pg SELECT    median ${figures.bareMs.median} ms   p90 ${figures.bareMs.p90} ms`);
+    console.log(`gate --version           median ${figures.versionMs.median} ms`);
+    console.log(`ratio ${figures.ratio}x   goal <= ${GOAL}x: ${figures.goal.met ? 'met' : 'NOT met'}`);
+    console.log(JSON.stringify(figures));
+  } finally {
+    await server.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
