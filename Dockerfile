@@ -15,9 +15,9 @@ COPY src src
 RUN node scripts/build.mjs
 
 FROM ${NODE_IMAGE} AS runtime
-COPY --from=build /src/dist/cli.cjs /app/stripe-mode-gate.cjs
+COPY --from=build /src/dist /app
 ENV NODE_ENV=production
 # Not root: the gate needs no privileges (watch reaches the Docker socket through its group or a mount).
 USER 1000:1000
-ENTRYPOINT ["node", "/app/stripe-mode-gate.cjs"]
+ENTRYPOINT ["node", "/app/cli.mjs"]
 CMD ["check"]

@@ -10,7 +10,7 @@
 // It starts a throwaway PostgreSQL, builds one Hi.Events v1.2 database (the fixture plus 1,000,000 Stripe
 // customers and 100,000 connected accounts) and keeps it as a template. Then, alternately, each on a fresh
 // copy whose marker says "created with test keys":
-//   A  the built gate, `node dist/cli.cjs check --json` with live keys: wall time (spawn to exit), peak RSS;
+//   A  the built gate, `node dist/cli.mjs check --json` with live keys: wall time (spawn to exit), peak RSS;
 //   B  the same archive-and-repair as hand-written SQL in one transaction from this process: wall time of a
 //      fresh connection plus BEGIN..COMMIT.
 // Progress goes to stderr; the table and one JSON line (for the README) go to stdout. Linux only: the peak
@@ -27,7 +27,7 @@ import { startPostgres } from '../scripts/lib/postgres.js';
 import { ident, qualified } from '../src/db/sql.js';
 import { fixturePath, seeded } from '../test/fixtures/hievents/index.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
 const CUSTOMERS = 1_000_000;
 const ACCOUNTS = 100_000;
 const GOAL = { ratio: 1.2, peakRssMb: 150 };

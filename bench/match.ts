@@ -16,7 +16,7 @@ import pg from 'pg';
 import { startPostgres } from '../scripts/lib/postgres.js';
 import { fixturePath } from '../test/fixtures/hievents/index.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KEY = 'sk_test_51BenchMatchKey000000000000000';
 const GOAL = 1.2;

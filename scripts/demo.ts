@@ -7,7 +7,7 @@ import pg from 'pg';
 import { fixturePath } from '../test/fixtures/hievents/index.js';
 import { startPostgres } from './lib/postgres.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
 /** Shaped like real keys, valid nowhere: the gate reads only their prefixes (and fingerprints them). */
 const TEST_KEYS = { STRIPE_SECRET_KEY: 'sk_test_51DemoKeyTestMode0000000000', STRIPE_PUBLIC_KEY: 'pk_test_51DemoKeyTestMode0000000000' };
 const LIVE_KEYS = { STRIPE_SECRET_KEY: 'sk_live_51DemoKeyLiveMode0000000000', STRIPE_PUBLIC_KEY: 'pk_live_51DemoKeyLiveMode0000000000' };

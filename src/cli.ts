@@ -39,8 +39,7 @@ type Action = (ctx: Context) => Promise<CommandOutcome>;
  */
 async function run(action: Action, json = false): Promise<ExitCodeValue> {
   const env = process.env;
-  const logSettings = readLogSettings(env);
-  let log: Logger = await createLogger(logSettings);
+  let log: Logger | undefined;
   let terminationLog: string | null = existsSync(TERMINATION_LOG) ? TERMINATION_LOG : null;
   let scrub = createScrubber([]);
   try {
@@ -52,6 +51,8 @@ async function run(action: Action, json = false): Promise<ExitCodeValue> {
     if (outcome.reason) writeTerminationLog(terminationLog, scrub(outcome.reason), log);
     return outcome.exitCode;
   } catch (error) {
+    // Before the configuration is read, the log settings are taken as they are (invalid ones: the defaults).
+    log ??= await createLogger(readLogSettings(env));
     const gateError = error instanceof GateError;
     const problems = error instanceof ConfigError ? { problems: error.problems } : {};
     const message = gateError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;

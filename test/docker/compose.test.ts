@@ -81,10 +81,10 @@ describe('the compose example on a real Docker engine', () => {
   it('builds a small image from the Dockerfile: non-root, the CLI as entrypoint, check by default', () => {
     const [user, entrypoint, cmd] = engine.docker(['image', 'inspect', '-f', '{{.Config.User}}|{{json .Config.Entrypoint}}|{{json .Config.Cmd}}', 'stripe-mode-gate:e2e']).trim().split('|');
     expect(user).toBe('1000:1000');
-    expect(JSON.parse(entrypoint)).toEqual(['node', '/app/stripe-mode-gate.cjs']);
+    expect(JSON.parse(entrypoint)).toEqual(['node', '/app/cli.mjs']);
     expect(JSON.parse(cmd)).toEqual(['check']);
     expect(engine.docker(['run', '--rm', '--network', 'none', 'stripe-mode-gate:e2e', '--version']).trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(engine.docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', 'stripe-mode-gate:e2e', '-c', 'echo /app/*']).trim()).toBe('/app/stripe-mode-gate.cjs');
+    expect(engine.docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', 'stripe-mode-gate:e2e', '-c', 'echo /app/*']).trim()).toBe('/app/chunks /app/cli.mjs');
   });
 
   it('refuses to start the backend when the keys do not match the database (compose reports exit 65)', () => {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { secretsUsed } from './gate.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli.cjs', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/cli.mjs', import.meta.url));
 
 export interface CliRun {
   code: number | null;
