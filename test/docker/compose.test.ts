@@ -85,6 +85,14 @@ describe('the compose example on a real Docker engine', () => {
     expect(JSON.parse(cmd)).toEqual(['check']);
     expect(engine.docker(['run', '--rm', '--network', 'none', 'stripe-mode-gate:e2e', '--version']).trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(engine.docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', 'stripe-mode-gate:e2e', '-c', 'echo /app/*']).trim()).toBe('/app/chunks /app/cli.mjs');
+    // Figures for the README (not assertions): the image's size and a cold start inside a container.
+    const size = Number(engine.docker(['image', 'inspect', '-f', '{{.Size}}', 'stripe-mode-gate:e2e']).trim());
+    const starts = Array.from({ length: 5 }, () => {
+      const started = Date.now();
+      engine.docker(['run', '--rm', '--network', 'none', 'stripe-mode-gate:e2e', '--version']);
+      return Date.now() - started;
+    }).sort((a, b) => a - b);
+    console.info(`image ${(size / 1e6).toFixed(1)} MB; docker run --version: median ${starts[2]} ms (min ${starts[0]} ms)`);
   });
 
   it('refuses to start the backend when the keys do not match the database (compose reports exit 65)', () => {

@@ -86,3 +86,27 @@ describe('SIGKILL at random moments of a large repair, again and again', () => {
     expect(killedMidway + completed).toBeGreaterThan(0);
   }, 240_000);
 });
+
+describe('the connection cut in the middle of a repair', () => {
+  it('is exit 69 with nothing changed, and the next run repairs', async () => {
+    db = await largeDatabase(200_000);
+    const original = await db.checksums();
+    const env = { ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_MISMATCH: 'clean' };
+    const pending = runCli(['check'], env);
+    let terminated = false;
+    for (let i = 0; i < 400 && !terminated; i++) {
+      const [busy] = await db.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'stripe-mode-gate' AND state = 'active' AND query LIKE '%DELETE FROM%'",
+      );
+      if (busy) terminated = (await db.query<{ ok: boolean }>('SELECT pg_terminate_backend($1) AS ok', [busy.pid]))[0].ok;
+      else await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const run = await pending;
+    expect(terminated).toBe(true);
+    expect(run.code).toBe(69);
+    expect(run.logs.at(-1)!.msg).toContain('lost the connection');
+    expect(await db.checksums()).toEqual(original);
+    const again = await runCli(['check', '--json'], env);
+    expect(json(again).decision).toBe('cleaned');
+  }, 60_000);
+});
