@@ -1,3 +1,4 @@
+import './node-compat.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from './config/env.js';
