@@ -1,7 +1,7 @@
 import type { StaleScope } from './cleanup/plan.js';
 import type { Config, GateSettings } from './config/env.js';
 import type { Client } from './db/connect.js';
-import { compare, decide, staleScope, type Outcome } from './decision.js';
+import { compare, decide, staleScope, unverifiableKeys, type Outcome } from './decision.js';
 import { readInventory, totalRows, type Inventory, type TargetCount } from './hievents/inventory.js';
 import { sampleStoredIds } from './hievents/sample.js';
 import type { Logger } from './logging.js';
@@ -42,6 +42,14 @@ export async function assess(client: Client, config: Config, log: Logger, invent
   const marker = await readMarker(client, config.gate.schema);
   const configured = await configuredIdentity(config, marker, budget, log);
   const firstChange = configured && marker ? compare(marker, configured) : null;
+  const unverifiable = configured && marker && marker.stripeMode === configured.stripeMode ? unverifiableKeys(marker, configured) : [];
+  if (unverifiable.length > 0) {
+    log.warn(
+      { platforms: unverifiable },
+      'the Stripe key changed, and the marker does not know which account the old key belonged to: a switch to another account cannot be seen. ' +
+        'If the stored ids belong to the account of the keys configured now, run `stripe-mode-gate adopt --force` with the same --mode and --saas to record it',
+    );
+  }
   // Without a marker, every id in use counts; with one, only what the change strands.
   const held = inventory === 'always' || firstChange !== 'none' ? await readInventory(client, (firstChange && staleScope(firstChange)) ?? 'everything') : null;
   const idsPresent = held && !marker ? totalRows(held.stale) : 0;

@@ -37,10 +37,24 @@ export function compare(stored: StripeState, configured: StripeState): Change {
   if (pairs.some(([then, now]) => then?.accountId && now.accountId && then.accountId !== now.accountId)) return 'account';
   if (stored.saasMode && !configured.saasMode) return 'saas-disabled';
   if (!stored.saasMode && configured.saasMode) return 'saas-enabled';
+  // The marker learns: the account of the very key it holds, or a new key of the account it knows. A new
+  // key where the marker knows no account proves nothing either way (see unverifiableKeys).
   const learned = ([then, now]: (typeof pairs)[number]) =>
-    now.accountId !== null && (then?.accountId !== now.accountId || then?.keyFingerprint !== now.keyFingerprint);
+    now.accountId !== null &&
+    ((then?.keyFingerprint === now.keyFingerprint && !then.accountId) ||
+      (then?.accountId === now.accountId && then.keyFingerprint !== now.keyFingerprint));
   if (pairs.some(learned)) return 'identity';
   return 'none';
+}
+
+/** Platforms whose key changed while the marker knows no account for them: a switch cannot be ruled out. */
+export function unverifiableKeys(stored: StripeState, configured: StripeState): string[] {
+  return Object.entries(configured.platforms)
+    .filter(([p, now]) => {
+      const then = stored.platforms[p as keyof StripeState['platforms']];
+      return !then?.accountId && then?.keyFingerprint !== now.keyFingerprint;
+    })
+    .map(([p]) => p);
 }
 
 /** Which stored ids a change strands; null when it strands none. */

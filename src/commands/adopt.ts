@@ -3,7 +3,9 @@ import { withAdvisoryLock } from '../db/lock.js';
 import { withTransaction } from '../db/transaction.js';
 import { compare } from '../decision.js';
 import { UsageError } from '../errors.js';
+import { configuredIdentity } from '../assess.js';
 import { configuredState, type StripeState } from '../marker/state.js';
+import { StripeBudget } from '../stripe/api.js';
 import { ensureGateSchema } from '../marker/schema.js';
 import { logRun, readMarker, writeMarker } from '../marker/store.js';
 import { describeState } from '../report.js';
@@ -17,11 +19,11 @@ export interface AdoptOptions {
 }
 
 /**
- * What the operator declares: the ids were created under this mode and SaaS setting. The key identities
- * are recorded only when the declaration is the configuration itself (the ids were made with these keys).
+ * What the operator declares: the ids were created under this mode and SaaS setting. The keys and their
+ * Stripe accounts are recorded only when the declaration is the configuration itself (made with these keys).
  */
-function declared(ctx: Context, options: AdoptOptions): StripeState {
-  const configured = configuredState(ctx.config);
+async function declared(ctx: Context, options: AdoptOptions): Promise<StripeState> {
+  const configured = await configuredIdentity(ctx.config, null, new StripeBudget(), ctx.log);
   const saasMode = options.saas === undefined ? ctx.config.saasMode : options.saas === 'true';
   const sameAsConfigured = configured && configured.stripeMode === options.mode && configured.saasMode === saasMode;
   return { stripeMode: options.mode, saasMode, platforms: sameAsConfigured ? configured.platforms : {} };
@@ -30,7 +32,7 @@ function declared(ctx: Context, options: AdoptOptions): StripeState {
 /** Declares what the existing Stripe ids were created under, without changing them (like db:environment:set). */
 export async function adoptCommand(ctx: Context, options: AdoptOptions): Promise<CommandOutcome> {
   const { config, log } = ctx;
-  const state = declared(ctx, options);
+  const state = await declared(ctx, options);
   await withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
     withAdvisoryLock(client, config.gate.lockWaitSeconds, log, async () => {
       const stored = await readMarker(client, config.gate.schema);

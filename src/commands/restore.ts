@@ -7,7 +7,9 @@ import { RefusedError, UsageError } from '../errors.js';
 import { checkShapes, readSchemaFacts } from '../hievents/schema.js';
 import { ensureGateSchema } from '../marker/schema.js';
 import { readInventory } from '../hievents/inventory.js';
-import { configuredState, type Marker } from '../marker/state.js';
+import { configuredIdentity } from '../assess.js';
+import type { Marker } from '../marker/state.js';
+import { StripeBudget } from '../stripe/api.js';
 import { findCleanedRun, logRun, markRestored, readMarker, writeMarker } from '../marker/store.js';
 import { describeRows, describeState } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
@@ -33,8 +35,9 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
       if (!run) throw new UsageError(runId ? `run #${runId} is not a cleaned run` : 'no cleaned run to restore');
       if (run.restoredBy) throw new UsageError(`run #${run.id} was already restored (by run #${run.restoredBy})`);
       const older = run.markerBefore;
-      const configured = configuredState(config);
-      if (!configured || compare(older, configured) !== 'none') {
+      const configured = await configuredIdentity(config, older, new StripeBudget(), log);
+      const change = configured && compare(older, configured);
+      if (!configured || (change !== 'none' && change !== 'identity')) {
         throw new RefusedError(
           `Refused: run #${run.id} removed ids created under ${describeState(older)}, but the backend is configured with ` +
             `${configured ? describeState(configured) : 'no Stripe key'}. Putting them back now would strand them again. ` +

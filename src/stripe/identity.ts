@@ -6,8 +6,8 @@ import { isUnreachable, keyRejected, stripeClient, stripeErrorSummary, stripeUna
 
 /**
  * Fills in the Stripe account of each configured key (GET /v1/account), so that a switch to another account
- * or sandbox with the same key prefix is seen too. A key whose fingerprint the marker already holds is
- * not asked about: the same key belongs to the same account, and every start of the backend pays for a call.
+ * or sandbox with the same key prefix is seen too. A key whose fingerprint and account the marker already
+ * holds is not asked about: the same key belongs to the same account, and every start pays for a call.
  * When Stripe cannot be reached, `auto` leaves the account unknown (mode and SaaS are still compared);
  * `required` fails with 69.
  */
@@ -25,7 +25,8 @@ export async function identify(
   for (const [platform, identity] of Object.entries(configured.platforms) as [Platform, StripeState['platforms'][Platform] & {}][]) {
     const fingerprint = identity.keyFingerprint!;
     const remembered = stored?.platforms[platform];
-    if (remembered?.keyFingerprint === fingerprint) {
+    // Only a remembered account can be reused; an unknown one is learned at the first start Stripe answers.
+    if (remembered?.keyFingerprint === fingerprint && remembered.accountId) {
       platforms[platform] = { ...identity, accountId: remembered.accountId };
       continue;
     }

@@ -88,6 +88,35 @@ describe('the Stripe account of each key', () => {
     expect(await db.checksums()).toEqual(before);
   });
 
+  it('learns the account of a marker that has none (adopted with Stripe off), so that a later switch is seen', async () => {
+    db = await freshDatabase('v1.2');
+    await check({ ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'off', STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    expect((await marker()).platforms.default.accountId).toBeNull();
+    expect((await check(TEST_KEYS)).result.decision).toBe('updated');
+    expect((await marker()).platforms.default.accountId).toBe(ACCOUNT_A);
+    const calls = stripe.requests.length;
+    expect((await check(TEST_KEYS)).result.decision).toBe('match');
+    expect(stripe.requests).toHaveLength(calls);
+    expect((await check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY })).result.decision).toBe('refused-mismatch');
+  });
+
+  it('warns when a new key meets a marker that never learned its account, and records nothing', async () => {
+    db = await freshDatabase('v1.2');
+    await check({ ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'off', STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    const { result, logs } = await check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY });
+    expect(result.decision).toBe('match');
+    expect(logs.some((l) => l.level === 40 && String(l.msg).includes('a switch to another account cannot be seen'))).toBe(true);
+    expect((await marker()).platforms.default.accountId).toBeNull();
+  });
+
+  it('restore compares the account too: ids of account A do not go back under account B', async () => {
+    db = await freshDatabase('v1.2');
+    await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    await check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY, STRIPE_GATE_ON_MISMATCH: 'clean' });
+    await expect(runRestore((await gate({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY })).ctx)).rejects.toMatchObject({ exitCode: 65 });
+    await expect(runRestore((await gate(TEST_KEYS)).ctx)).resolves.toMatchObject({ rows: { stripe_customers: 6 } });
+  });
+
   it('status shows each platform with its account and a short fingerprint', async () => {
     db = await freshDatabase('empty');
     await check(TEST_KEYS);

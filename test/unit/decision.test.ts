@@ -32,6 +32,7 @@ const table: [string, Partial<DecisionInput>, string, number][] = [
   ['no marker, ids, ON_UNKNOWN=refuse ignores a probe result', { stored: null, idsPresent: 3, probeFound: true }, 'refused-unknown', 66],
   ['a new key of the same account', { stored: state('test', false, 'acct_1A'), configured: { ...state('test', false, 'acct_1A'), platforms: { default: { accountId: 'acct_1A', keyFingerprint: 'e'.repeat(64) } } } }, 'updated', 0],
   ['the account of the key learned only now', { stored: state('test', false), configured: state('test', false, 'acct_1A') }, 'updated', 0],
+  ['a new key, and the marker knows no account: nothing can be proved either way', { configured: { ...state('test', false, 'acct_1B'), platforms: { default: { accountId: 'acct_1B', keyFingerprint: 'e'.repeat(64) } } } }, 'match', 0],
   ['a new key whose account Stripe would not tell', { configured: { ...state('test', false), platforms: { default: { accountId: null, keyFingerprint: 'e'.repeat(64) } } } }, 'match', 0],
   ['SaaS off -> on', { stored: state('test', false), configured: state('test', true), staleRows: 5 }, 'updated', 0],
   ['test -> live, stale rows, refuse', { configured: state('live', false), staleRows: 5 }, 'refused-mismatch', 65],
