@@ -7,9 +7,9 @@ ARG NODE_IMAGE=node:22-alpine
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-# Only what the bundle is made of: the runtime dependencies and esbuild (no test tooling, no install scripts).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm install --no-save --ignore-scripts --no-audit --no-fund esbuild@0.28.2
+# The whole lockfile (esbuild is a dev dependency), without install scripts: this stage is thrown away, only
+# the bundle it makes goes on.
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY scripts/build.mjs scripts/build.mjs
 COPY src src
 RUN node scripts/build.mjs

@@ -80,7 +80,7 @@ export async function assess(client: Client, config: Config, log: Logger, invent
 async function probeStoredIds(client: Client, config: Config, held: Inventory, budget: StripeBudget, log: Logger): Promise<ProbeVerdict> {
   const key = Object.values(config.stripe!.platforms)[0]!;
   const ids = await sampleStoredIds(client, held.present, PROBE_SAMPLE);
-  const verdict = await probe(key.secretKey, config.gate.stripeApiUrl, ids, budget, log);
+  const verdict = await probe(key.secretKey, config.gate, ids, budget, log);
   log.info({ probe: verdict }, 'asked Stripe about the stored ids');
   return verdict;
 }

@@ -1,6 +1,6 @@
 import type { Client } from '../db/connect.js';
 import { ident, qualified } from '../db/sql.js';
-import { HIEVENTS_SCHEMA } from '../hievents/schema.js';
+import { HIEVENTS_SCHEMA, REPAIRABLE_TABLES } from '../hievents/schema.js';
 import type { TargetCount } from '../hievents/inventory.js';
 import { resetValue, type RepairTarget } from './plan.js';
 
@@ -22,15 +22,21 @@ function repairSql(target: RepairTarget, schema: string): string {
 }
 
 /**
+ * A backend still running with other keys (a rolling update) must not write ids that a repair or restore
+ * would miss: its writes wait until the transaction commits. Readers are not blocked.
+ */
+export async function lockRepairedTables(client: Client, tables: string[]): Promise<void> {
+  const names = [...new Set(tables)].filter((t) => REPAIRABLE_TABLES.includes(t)).map((t) => qualified(HIEVENTS_SCHEMA, t));
+  if (names.length > 0) await client.query(`LOCK TABLE ${names.join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
+}
+
+/**
  * Archives and repairs every target under run `runId`. Runs inside the caller's transaction: the archive,
  * the repair and the new marker commit together or not at all. Returns the rows actually touched.
  */
 export async function applyRepair(client: Client, schema: string, runId: string, targets: RepairTarget[]): Promise<TargetCount[]> {
   const done: TargetCount[] = [];
-  // A backend still running with the old keys (a rolling update) must not write ids the repair would miss:
-  // its writes wait until the new marker is committed. Readers are not blocked.
-  const tables = [...new Set(targets.map((t) => qualified(HIEVENTS_SCHEMA, t.table)))];
-  if (tables.length > 0) await client.query(`LOCK TABLE ${tables.join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
+  await lockRepairedTables(client, targets.map((t) => t.table));
   for (const target of targets) {
     const result = await client.query(repairSql(target, schema), [runId, target.table]);
     done.push({ ...target, rows: result.rowCount ?? 0 });

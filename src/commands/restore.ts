@@ -1,3 +1,4 @@
+import { lockRepairedTables } from '../cleanup/apply.js';
 import { findConflicts, putBack } from '../cleanup/restore.js';
 import { withClient, type Client } from '../db/connect.js';
 import { withAdvisoryLock } from '../db/lock.js';
@@ -45,9 +46,11 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
         );
       }
       const markerNow = await readMarker(client, schema);
-      await refuseMixing(client, run.id, markerNow, older);
       const { usable } = checkShapes(await readSchemaFacts(client));
       return withTransaction(client, async () => {
+        // A backend still running must not write rows between the checks and the put-back.
+        await lockRepairedTables(client, [...usable.keys()]);
+        await refuseMixing(client, run.id, markerNow, older);
         // Right after a clean the planner has no statistics for the archive and takes its rows for one:
         // a nested loop would then scan the live table once per archived row. Every statement here is a bulk
         // set operation, for which hashing is right.

@@ -94,14 +94,21 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
   const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== ''));
   const problems: string[] = [];
   const warnings: string[] = [];
+  const invalid = new Set<string>();
   const gate = cleanEnv(env, gateSpecs, {
     reporter: ({ errors }) => {
       for (const name of Object.keys(errors) as (keyof typeof gateSpecs)[]) {
+        invalid.add(name);
         const spec: Spec<unknown> = gateSpecs[name];
         problems.push(`${name}: expected ${spec.desc}`);
       }
     },
   });
+  // envalid throws when an invalid setting is read: cross-checks look only at valid ones.
+  const valid = (name: keyof typeof gateSpecs) => !invalid.has(name);
+  if (valid('STRIPE_GATE_ON_UNKNOWN') && valid('STRIPE_GATE_STRIPE_API') && gate.STRIPE_GATE_ON_UNKNOWN === 'probe' && gate.STRIPE_GATE_STRIPE_API === 'off') {
+    problems.push('STRIPE_GATE_ON_UNKNOWN: probe asks Stripe, but STRIPE_GATE_STRIPE_API=off; set it to auto or required, or choose refuse or adopt');
+  }
   const { problems: logProblems, ...log } = readLogSettings(env);
   problems.push(...logProblems);
   const database = readDatabaseSettings(env, problems);

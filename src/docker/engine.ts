@@ -58,6 +58,8 @@ export async function openStartEvents(docker: Docker, signal: AbortSignal, handl
   const stream = (await docker.getEvents({ filters: { type: ['container'], event: ['start'] } })) as NodeJS.ReadableStream & { destroy(): void };
   const stop = () => stream.destroy();
   signal.addEventListener('abort', stop, { once: true });
+  // A SIGTERM that came while the stream was being opened.
+  if (signal.aborted) stop();
   let pending = '';
   stream.on('data', (chunk: Buffer) => {
     pending += chunk.toString('utf8');
@@ -65,7 +67,12 @@ export async function openStartEvents(docker: Docker, signal: AbortSignal, handl
       const line = pending.slice(0, newline).trim();
       pending = pending.slice(newline + 1);
       if (!line) continue;
-      const event = JSON.parse(line) as { id?: string; Actor?: { ID: string; Attributes?: Record<string, string> } };
+      let event: { id?: string; Actor?: { ID: string; Attributes?: Record<string, string> } };
+      try {
+        event = JSON.parse(line);
+      } catch {
+        continue; // not an event: the next `start` (or the rescan after a reconnect) still comes
+      }
       const attributes = event.Actor?.Attributes ?? {};
       handle({ id: event.Actor?.ID ?? event.id ?? '', name: attributes.name ?? '', labels: attributes });
     }

@@ -3,7 +3,7 @@ import type { Context } from '../commands/context.js';
 import { configForContainer } from '../config/env.js';
 import { withClient } from '../db/connect.js';
 import type { Decision } from '../decision.js';
-import { GateError } from '../errors.js';
+import { ExitCode, GateError } from '../errors.js';
 import { explain } from '../report.js';
 import { dockerClient, inspect, isProtected, openStartEvents, running, type ContainerInfo, type Docker } from './engine.js';
 
@@ -42,6 +42,11 @@ async function judge(docker: Docker, ctx: Context, container: ContainerInfo): Pr
     }
     await stop(docker, ctx, container, decision, explain(a));
   } catch (error) {
+    // A key Stripe rejects is the container's own configuration error: check would refuse it (78).
+    if (error instanceof GateError && error.exitCode === ExitCode.config) {
+      await stop(docker, ctx, container, 'invalid configuration', error.message);
+      return;
+    }
     const reason = error instanceof GateError ? error.message : String(error);
     log.warn({ container: container.name, reason }, `could not decide for container ${container.name}; leaving it running`);
   }

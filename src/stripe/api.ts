@@ -7,17 +7,22 @@ import { ExitCode, GateError, UnavailableError } from '../errors.js';
  */
 export const STRIPE_LIMITS = { requestTimeoutMs: 4000, retries: 1, budgetMs: 12_000 };
 
-/** A Stripe client for one secret key; the SDK is loaded only when a run needs it. */
-export async function stripeClient(secretKey: string, apiUrl: string): Promise<Stripe> {
+/**
+ * A Stripe client for one secret key, its timeout and retries cut to what is left of the run's budget (a
+ * request abandoned by the budget must not go on, or retry, behind the gate's back). The SDK is loaded only
+ * when a run needs it.
+ */
+export async function stripeClient(secretKey: string, apiUrl: string, budget: StripeBudget): Promise<Stripe> {
   const { default: StripeSdk } = await import('stripe');
   const url = new URL(apiUrl);
   const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  const timeout = Math.max(1, Math.min(STRIPE_LIMITS.requestTimeoutMs, budget.leftMs));
   return new StripeSdk(secretKey, {
     host: url.hostname,
     port: Number(url.port) || (protocol === 'http' ? 80 : 443),
     protocol,
-    timeout: STRIPE_LIMITS.requestTimeoutMs,
-    maxNetworkRetries: STRIPE_LIMITS.retries,
+    timeout,
+    maxNetworkRetries: budget.leftMs >= 2 * STRIPE_LIMITS.requestTimeoutMs ? STRIPE_LIMITS.retries : 0,
     telemetry: false,
   });
 }
@@ -46,8 +51,8 @@ class BudgetExceeded extends Error {}
 export class StripeBudget {
   private readonly deadline = Date.now() + STRIPE_LIMITS.budgetMs;
 
-  get exhausted(): boolean {
-    return Date.now() >= this.deadline;
+  get leftMs(): number {
+    return Math.max(0, this.deadline - Date.now());
   }
 
   /** Resolves as `call` does, or rejects once the budget is spent (the request is then abandoned). */

@@ -43,7 +43,7 @@ async function accountOf(
   log: Logger,
 ): Promise<string | null> {
   try {
-    const stripe = await stripeClient(key.secretKey, gate.stripeApiUrl);
+    const stripe = await stripeClient(key.secretKey, gate.stripeApiUrl, budget);
     const account = await budget.run(() => stripe.accounts.retrieveCurrent());
     log.debug({ variable: key.variable, account: account.id }, 'Stripe account of the key');
     return account.id;

@@ -1,6 +1,7 @@
 import type { Logger } from '../logging.js';
 import type { StoredIds } from '../hievents/sample.js';
-import { stripeClient, stripeErrorSummary, type StripeBudget } from './api.js';
+import type { GateSettings } from '../config/env.js';
+import { isUnreachable, stripeClient, stripeErrorSummary, stripeUnavailable, type StripeBudget } from './api.js';
 import type { StripeMode } from './keys.js';
 
 /** How many customers and how many connected accounts a probe asks Stripe about, at most. */
@@ -31,8 +32,14 @@ function otherMode(message: string): StripeMode | null {
  * configuration. Stripe says they exist in the other mode: they came from there. Anything else (not found
  * without a hint, errors, Stripe away): nobody can tell.
  */
-export async function probe(secretKey: string, apiUrl: string, ids: StoredIds, budget: StripeBudget, log: Logger): Promise<ProbeVerdict> {
-  const stripe = await stripeClient(secretKey, apiUrl);
+export async function probe(
+  secretKey: string,
+  gate: Pick<GateSettings, 'stripeApi' | 'stripeApiUrl'>,
+  ids: StoredIds,
+  budget: StripeBudget,
+  log: Logger,
+): Promise<ProbeVerdict> {
+  const stripe = await stripeClient(secretKey, gate.stripeApiUrl, budget);
   const lookups = [
     ...ids.customers.map((c) => ({
       id: c.id,
@@ -47,6 +54,8 @@ export async function probe(secretKey: string, apiUrl: string, ids: StoredIds, b
     } catch (error) {
       const summary = stripeErrorSummary(error);
       log.debug({ id: lookup.id, stripeError: summary }, 'probe: Stripe did not return a stored id');
+      // An outage is not a verdict on the ids: with `required`, it is the outage that is reported (69).
+      if (gate.stripeApi === 'required' && isUnreachable(error)) throw stripeUnavailable(error);
       const mode = otherMode(summary.message);
       if (mode) return { verdict: 'other-mode', mode, evidence: `${lookup.id}: ${summary.message}` };
       return { verdict: 'inconclusive', reason: `${lookup.id}: ${summary.message}` };

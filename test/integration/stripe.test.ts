@@ -215,6 +215,15 @@ describe('STRIPE_GATE_ON_UNKNOWN=probe on ids without a marker', () => {
     expect(stripe.requests.filter((r) => r.path !== '/v1/account')).toHaveLength(1);
   });
 
+  it('with STRIPE_GATE_STRIPE_API=required, an outage during the probe is 69, not a verdict on the ids', async () => {
+    db = await freshDatabase('v1.2');
+    const g = await gate({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'probe', STRIPE_GATE_STRIPE_API: 'required' });
+    stripe.behave({ failWith: 503 });
+    // The account lookup fails first under required: 69 either way, and nothing is written.
+    await expect(runCheck(g.ctx)).rejects.toMatchObject({ exitCode: 69 });
+    expect(await db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'stripe_mode_gate'")).toEqual([]);
+  });
+
   it('refuses (66) when Stripe is down during the probe', async () => {
     db = await freshDatabase('v0.8');
     const { result } = await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'probe', STRIPE_GATE_STRIPE_API_URL: 'http://127.0.0.1:9' });

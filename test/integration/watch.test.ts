@@ -3,6 +3,7 @@ import { runCheck } from '../../src/commands/check.js';
 import { runWatch } from '../../src/docker/watch.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startFakeDocker, type FakeDocker } from '../support/fake-docker.js';
+import { startFakeStripe } from '../support/fake-stripe.js';
 import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 
 let db: TestDatabase;
@@ -93,6 +94,18 @@ describe('watch, the sidecar', () => {
     expect(gate.logs().some((l) => String(l.msg).startsWith('the Docker event stream ended'))).toBe(true);
     docker.start({ id: 's', name: 'after-restart', labels: PROTECT, env: { ...LIVE_KEYS } });
     await until(() => docker.stops.includes('after-restart'), 'a start after the restart judged');
+  });
+
+  it('stops a container whose key Stripe rejects, as check would refuse it (78)', async () => {
+    const stripe = await startFakeStripe({ keys: {} });
+    try {
+      const gate = await watch({ STRIPE_GATE_STRIPE_API: 'auto', STRIPE_GATE_STRIPE_API_URL: stripe.url });
+      docker.start({ id: 'k', name: 'revoked-key', labels: PROTECT, env: { STRIPE_SECRET_KEY: 'sk_test_51RevokedKey0000000000' } });
+      await until(() => docker.stops.includes('revoked-key'), 'the stop');
+      expect(gate.logs().find((l) => l.container === 'revoked-key' && l.level === 50)!.msg).toContain('Stripe rejected this key');
+    } finally {
+      await stripe.close();
+    }
   });
 
   it('ends when asked (SIGTERM in the CLI)', async () => {

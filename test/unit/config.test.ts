@@ -171,6 +171,12 @@ describe("the gate's own settings", () => {
     expect(problemsOf({ DOCKER_HOST: 'ssh://me@host' })).toEqual(['DOCKER_HOST: expected unix:///path/to/docker.sock or tcp://host:port']);
   });
 
+  it('refuses probe without the Stripe API', () => {
+    expect(problemsOf({ STRIPE_GATE_ON_UNKNOWN: 'probe', STRIPE_GATE_STRIPE_API: 'off' })).toEqual([
+      'STRIPE_GATE_ON_UNKNOWN: probe asks Stripe, but STRIPE_GATE_STRIPE_API=off; set it to auto or required, or choose refuse or adopt',
+    ]);
+  });
+
   it("understands Laravel's level names in a shared env file", () => {
     expect(load({ LOG_LEVEL: 'warning' }).log.level).toBe('warn');
     expect(load({ LOG_LEVEL: 'DEBUG' }).log.level).toBe('debug');
