@@ -1,9 +1,9 @@
 // The compose example on a real Docker engine: the gate's image built from the Dockerfile, the one-shot gate
 // in front of a stand-in backend, and the watch sidecar on the engine's socket.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -43,6 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (engine) compose(['down', '--remove-orphans', '--timeout', '1'], TEST_KEYS);
+  if (example) rmSync(dirname(example), { recursive: true, force: true });
   await db?.close();
   await engine?.stop();
 });

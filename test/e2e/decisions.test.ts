@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,13 +35,15 @@ describe('check, as the init container runs it', () => {
 
   it('refuses ids of unknown origin with 66, on stdout, in the last log line and in the termination log', async () => {
     db = await freshDatabase('main');
-    const terminationLog = join(mkdtempSync(join(tmpdir(), 'smg-')), 'termination-log');
+    const dir = mkdtempSync(join(tmpdir(), 'smg-'));
+    const terminationLog = join(dir, 'termination-log');
     const run = await runCli(['check', '--json'], { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_TERMINATION_LOG: terminationLog });
     expect(run.code).toBe(66);
     const doc = json(run);
     expect(doc).toMatchObject({ decision: 'refused-unknown', exitCode: 66, stored: null });
     expect(run.logs.at(-1)).toMatchObject({ level: 50, decision: 'refused-unknown', exitCode: 66 });
     const reason = readFileSync(terminationLog, 'utf8');
+    rmSync(dir, { recursive: true });
     expect(reason).toBe(doc.message);
     expect(reason).toContain('stripe-mode-gate adopt --mode test --saas false');
     expect(await db.query('SELECT 1 FROM stripe_mode_gate.marker')).toEqual([]);
