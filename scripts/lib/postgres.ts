@@ -3,7 +3,7 @@
 // TEST_PG_BIN (CI also runs the machine's PostgreSQL 15). The package's own launcher is not used: importing it installs an exit hook that turns a
 // failing test run into exit 0 (MACHINE-NOTES.md).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,7 +22,8 @@ async function binDir(): Promise<string> {
   return dirname(binaries.initdb);
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on yet. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -104,4 +105,19 @@ export async function startPostgres(): Promise<TestServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Creates database `name` on the server (a plain identifier), loads `sqlFile` into it when given; its URL. */
+export async function createDatabase(server: TestServer, name: string, sqlFile?: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`).finally(() => admin.end());
+  const url = new URL(server.url);
+  url.pathname = `/${name}`;
+  if (sqlFile) {
+    const db = new pg.Client({ connectionString: url.toString() });
+    await db.connect();
+    await db.query(readFileSync(sqlFile, 'utf8')).finally(() => db.end());
+  }
+  return url.toString();
 }

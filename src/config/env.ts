@@ -112,15 +112,13 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
   const { problems: logProblems, ...log } = readLogSettings(env);
   problems.push(...logProblems);
   const database = readDatabaseSettings(env, problems);
-  const stripe = readStripeSettings(rawEnv, problems, warnings);
-  const saas = readSaasMode(processEnv.APP_SAAS_MODE_ENABLED);
-  if (saas.warning) warnings.push(saas.warning);
+  const { stripe, saasMode, secrets } = readStripeSide(processEnv, problems, warnings);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
     database,
     stripe,
-    saasMode: saas.enabled,
+    saasMode,
     gate: Object.freeze({
       onMismatch: gate.STRIPE_GATE_ON_MISMATCH,
       onUnknown: gate.STRIPE_GATE_ON_UNKNOWN,
@@ -135,8 +133,21 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
     }),
     log,
     warnings,
-    secrets: [...new Set([...stripeSecrets(processEnv), ...stripeSecrets(rawEnv), database.password])].filter(Boolean),
+    secrets: [...secrets, database.password].filter(Boolean),
   });
+}
+
+/**
+ * What the backend's environment says about Stripe: its keys (through Laravel's env()), SaaS mode, and the
+ * secret values to keep out of every output, raw and as Laravel reads them.
+ */
+function readStripeSide(processEnv: Env, problems: string[], warnings: string[]) {
+  const env = asLaravelSees(processEnv);
+  const stripe = readStripeSettings(env, problems, warnings);
+  const saas = readSaasMode(processEnv.APP_SAAS_MODE_ENABLED);
+  if (saas.warning) warnings.push(saas.warning);
+  const secrets = [...new Set([...stripeSecrets(processEnv), ...stripeSecrets(env)])];
+  return { stripe, saasMode: saas.enabled, secrets };
 }
 
 /**
@@ -144,13 +155,9 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
  * environment through the Docker API), the watcher's database and gate settings.
  */
 export function configForContainer(base: Config, containerEnv: Env): Config {
-  const env = asLaravelSees(containerEnv);
   const problems: string[] = [];
   const warnings: string[] = [];
-  const stripe = readStripeSettings(env, problems, warnings);
-  const saas = readSaasMode(containerEnv.APP_SAAS_MODE_ENABLED);
-  if (saas.warning) warnings.push(saas.warning);
+  const { stripe, saasMode, secrets } = readStripeSide(containerEnv, problems, warnings);
   if (problems.length > 0) throw new ConfigError(problems);
-  const secrets = [...new Set([...base.secrets, ...stripeSecrets(containerEnv), ...stripeSecrets(env)])];
-  return Object.freeze({ ...base, stripe, saasMode: saas.enabled, warnings, secrets });
+  return Object.freeze({ ...base, stripe, saasMode, warnings, secrets: [...new Set([...base.secrets, ...secrets])] });
 }

@@ -18,9 +18,7 @@ export function readSaasMode(raw: string | undefined): { enabled: boolean; warni
   };
 }
 
-type EnvValue = string | boolean | null;
-
-function phpTruthy(value: EnvValue): boolean {
+function phpTruthy(value: ReturnType<typeof laravelEnvValue>): boolean {
   if (typeof value === 'boolean') return value;
   if (value === null) return false;
   return value !== '' && value !== '0';

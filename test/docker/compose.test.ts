@@ -10,9 +10,12 @@ import { runCli } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { BASE_IMAGE, importBaseImage, startDockerEngine, type DockerEngine } from '../support/docker-engine.js';
 import { LIVE_KEYS, secretsUsed, TEST_KEYS } from '../support/gate.js';
+import { until } from '../support/wait.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PROJECT = 'smge2e';
+/** Containers start and stop in seconds: poll gently, wait long. */
+const DOCKER_WAIT = { ms: 20_000, everyMs: 250 };
 let engine: DockerEngine;
 let db: TestDatabase;
 
@@ -70,13 +73,6 @@ function container(service: string): { id: string; running: boolean; exitCode: n
   return { id, running: running === 'true', exitCode: Number(exitCode) };
 }
 
-async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe('the compose example on a real Docker engine', () => {
   it('builds a small image from the Dockerfile: non-root, the CLI as entrypoint, check by default', () => {
@@ -113,17 +109,17 @@ describe('the compose example on a real Docker engine', () => {
     const backend = container('all-in-one');
     expect(backend.running).toBe(true);
     const watchLogs = () => engine.logs(container('stripe-mode-gate-watch').id);
-    await until(() => /may run: match/.test(watchLogs()), 'the watcher judging the running backend');
+    await until(() => /may run: match/.test(watchLogs()), 'the watcher judging the running backend', DOCKER_WAIT);
 
     // Docker restarts it (no compose involved) with matching keys: it keeps running.
     engine.docker(['restart', '-t', '1', backend.id]);
-    await until(() => (watchLogs().match(/may run: match/g) ?? []).length >= 2, 'the restart judged');
+    await until(() => (watchLogs().match(/may run: match/g) ?? []).length >= 2, 'the restart judged', DOCKER_WAIT);
     expect(container('all-in-one').running).toBe(true);
 
     // The database now says live (a production dump restored here): the next Docker restart is stopped.
     await db.query("UPDATE stripe_mode_gate.marker SET stripe_mode = 'live'");
     engine.docker(['restart', '-t', '1', backend.id]);
-    await until(() => !container('all-in-one').running, 'the watcher stopping the backend');
+    await until(() => !container('all-in-one').running, 'the watcher stopping the backend', DOCKER_WAIT);
     expect(watchLogs()).toMatch(/stopped container smge2e_all-in-one_1 \(refused-mismatch\)/);
     for (const secret of secretsUsed()) expect(watchLogs()).not.toContain(secret);
   });

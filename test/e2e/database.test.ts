@@ -5,6 +5,7 @@ import { GATE_LOCK_KEY } from '../../src/db/lock.js';
 import { json, runCli } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { TEST_KEYS } from '../support/gate.js';
+import { freePort } from '../../scripts/lib/postgres.js';
 
 let db: TestDatabase | undefined;
 let proxy: Server | undefined;
@@ -15,15 +16,6 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-/** A port nothing listens on yet. */
-function unusedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A TCP proxy to the test server on `port`: the database "comes up" when this starts. */
 function startProxy(port: number, target: URL): Server {
@@ -38,7 +30,7 @@ function startProxy(port: number, target: URL): Server {
 
 describe('the database connection', () => {
   it('gives up after STRIPE_GATE_DB_WAIT_SECONDS with 69, naming the server with the password masked', async () => {
-    const port = await unusedPort();
+    const port = await freePort();
     const url = `postgresql://hievents:Sup3rS3cretDbPassw0rd@127.0.0.1:${port}/hi-events`;
     const run = await runCli(['check'], { ...TEST_KEYS, DATABASE_URL: url, STRIPE_GATE_DB_WAIT_SECONDS: '2' });
     expect(run.code).toBe(69);
@@ -52,7 +44,7 @@ describe('the database connection', () => {
 
   it('waits for a database that comes up during the wait', async () => {
     db = await freshDatabase('empty');
-    const port = await unusedPort();
+    const port = await freePort();
     const target = new URL(db.url);
     const url = new URL(db.url);
     url.port = String(port);
@@ -134,7 +126,7 @@ describe('logs for people', () => {
 
 describe('--json on a failure', () => {
   it('still prints one JSON document, with the exit code and the reason', async () => {
-    const port = await unusedPort();
+    const port = await freePort();
     const run = await runCli(['check', '--json'], { ...TEST_KEYS, DATABASE_URL: `postgresql://u:Pw123456789@127.0.0.1:${port}/x`, STRIPE_GATE_DB_WAIT_SECONDS: '0' });
     expect(run.code).toBe(69);
     expect(json(run)).toMatchObject({ decision: null, exitCode: 69, error: expect.stringContaining(`postgresql://u:***@127.0.0.1:${port}/x`) });

@@ -5,6 +5,7 @@ import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startFakeDocker, type FakeDocker } from '../support/fake-docker.js';
 import { startFakeStripe } from '../support/fake-stripe.js';
 import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+import { until } from '../support/wait.js';
 
 let db: TestDatabase;
 let docker: FakeDocker;
@@ -33,13 +34,6 @@ async function watch(env: Record<string, string> = {}) {
   return gate;
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('watch, the sidecar', () => {
   it('at start, stops a protected container with mismatching keys and leaves the others running', async () => {
