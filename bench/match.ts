@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const runs = Number(values.runs);
   const server = await startPostgres();
   try {
-    const url = await createDatabase(server, 'bench_match', fixturePath('v1.2'));
+    const url = await createDatabase(server, 'bench_match', fixturePath('E'));
     const env = { PATH: process.env.PATH, DATABASE_URL: url, STRIPE_SECRET_KEY: KEY, STRIPE_GATE_ON_UNKNOWN: 'adopt', LOG_LEVEL: 'warn' };
     // The first run adopts (and asks nobody: the key is valid nowhere, so Stripe stays off); every later one matches.
     const gateEnv = { ...env, STRIPE_GATE_STRIPE_API: 'off' };

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   console.log('Starting a throwaway PostgreSQL...');
   const server = await startPostgres();
   try {
-    const databaseUrl = await createDatabase(server, 'hievents', fixturePath('main'));
+    const databaseUrl = await createDatabase(server, 'hievents', fixturePath('F'));
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
 

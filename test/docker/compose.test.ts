@@ -39,7 +39,7 @@ beforeAll(async () => {
   // npm inside the build reaches the registry through the host's network.
   engine.docker(['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '-t', 'stripe-mode-gate:e2e', '.'], { cwd: root });
   engine.docker(['build', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '-t', 'smg-standin:e2e', 'test/docker/standin'], { cwd: root });
-  db = await freshDatabase('v1.2');
+  db = await freshDatabase('E');
   // The database's ids were created with the test keys.
   expect((await runCli(['adopt', '--mode', 'test', '--saas', 'false'], { ...TEST_KEYS, DATABASE_URL: db.url })).code).toBe(0);
 }, 300_000);

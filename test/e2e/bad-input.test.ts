@@ -7,7 +7,7 @@ import { freshDatabase, type TestDatabase } from '../support/db.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
-  db = await freshDatabase('main');
+  db = await freshDatabase('F');
 });
 afterAll(() => db.close());
 

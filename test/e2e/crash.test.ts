@@ -15,7 +15,7 @@ const ACCOUNTS = 150_000;
 
 /** A large Hi.Events database, so that each repair statement runs long enough to be killed in. */
 async function largeDatabase(): Promise<TestDatabase> {
-  const large = await freshDatabase('v1.2');
+  const large = await freshDatabase('E');
   await large.query(`INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at)
     SELECT 'Customer ' || n, 'c' || n || '@example.com', 'cus_Bulk' || n, now(), now() FROM generate_series(1, ${CUSTOMERS}) n`);
   await large.query(`INSERT INTO accounts (name, email, short_id, stripe_account_id, stripe_connect_setup_complete, stripe_connect_account_type)

@@ -91,7 +91,7 @@ describe('the advisory lock', () => {
   });
 
   it('makes gates started together take turns: one adopts, the others then find its marker', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     const holder = await holdLock(db.url);
     const env = { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_UNKNOWN: 'adopt' };
     const runs = [1, 2, 3].map(() => runCli(['check', '--json'], env));
@@ -105,7 +105,7 @@ describe('the advisory lock', () => {
   });
 
   it('is released after a refusal, so the next gate is not kept waiting', async () => {
-    db = await freshDatabase('main');
+    db = await freshDatabase('F');
     const env = { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_LOCK_WAIT_SECONDS: '0' };
     expect((await runCli(['check'], env)).code).toBe(66);
     expect((await runCli(['check'], env)).code).toBe(66);
@@ -137,7 +137,7 @@ describe('--json on a failure', () => {
 
 describe('a database that goes away during the run', () => {
   it('is exit 69 (retrying helps), and the next run succeeds', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     const env = { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_UNKNOWN: 'adopt', STRIPE_GATE_LOCK_WAIT_SECONDS: '30' };
     // The gate waits for the lock; its session is then terminated by the server, as in a restart.
     const holder = new pg.Client({ connectionString: db.url });

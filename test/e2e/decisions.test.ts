@@ -34,7 +34,7 @@ describe('check, as the init container runs it', () => {
   });
 
   it('refuses ids of unknown origin with 66, on stdout, in the last log line and in the termination log', async () => {
-    db = await freshDatabase('main');
+    db = await freshDatabase('F');
     const dir = mkdtempSync(join(tmpdir(), 'smg-'));
     const terminationLog = join(dir, 'termination-log');
     const run = await runCli(['check', '--json'], { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_TERMINATION_LOG: terminationLog });
@@ -50,7 +50,7 @@ describe('check, as the init container runs it', () => {
   });
 
   it('adopt declares the origin, then a switch to live keys is refused with 65 and explained', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     const adopt = await runCli(['adopt', '--mode', 'test', '--saas', 'false'], { ...TEST_KEYS, DATABASE_URL: db.url });
     expect(adopt.code).toBe(0);
     expect(adopt.stdout).toContain('Recorded test keys, SaaS mode off');
@@ -68,13 +68,13 @@ describe('check, as the init container runs it', () => {
       stripeMode: 'live',
       stored: { stripeMode: 'test' },
       configured: { stripeMode: 'live' },
-      changes: { repair: { stripe_customers: { action: 'delete', rows: seeded['v1.2'].tables.stripe_customers } } },
+      changes: { repair: { stripe_customers: { action: 'delete', rows: seeded.E.tables.stripe_customers } } },
     });
     expect(await db.checksums()).toEqual(before);
   });
 
   it('adopt refuses to overwrite a marker that says otherwise unless forced', async () => {
-    db = await freshDatabase('v1.0');
+    db = await freshDatabase('B');
     expect((await runCli(['adopt', '--mode', 'test'], { ...TEST_KEYS, DATABASE_URL: db.url })).code).toBe(0);
     const refused = await runCli(['adopt', '--mode', 'live'], { ...LIVE_KEYS, DATABASE_URL: db.url });
     expect(refused.code).toBe(64);
@@ -95,7 +95,7 @@ describe('check, as the init container runs it', () => {
 
 describe('plan and status change nothing', () => {
   it('plan shows the rows a repair would touch and exits 0, or the decision code with --exit-code', async () => {
-    db = await freshDatabase('main');
+    db = await freshDatabase('F');
     await runCli(['adopt', '--mode', 'test'], { ...TEST_KEYS, DATABASE_URL: db.url });
     const before = await db.checksums();
     const runsBefore = await db.query('SELECT id FROM stripe_mode_gate.run_log');
@@ -109,10 +109,10 @@ describe('plan and status change nothing', () => {
       changes: {
         scope: 'everything',
         repair: {
-          stripe_customers: { action: 'delete', rows: 6 },
-          account_stripe_platforms: { action: 'delete', rows: 3 },
-          organizer_stripe_platforms: { action: 'delete', rows: 2 },
-          accounts: { action: 'reset', rows: 3 },
+          stripe_customers: { action: 'delete', rows: seeded.F.tables.stripe_customers },
+          account_stripe_platforms: { action: 'delete', rows: seeded.F.tables.account_stripe_platforms },
+          organizer_stripe_platforms: { action: 'delete', rows: seeded.F.tables.organizer_stripe_platforms },
+          accounts: { action: 'reset', rows: seeded.F.accountsWithAnyConnectColumn },
         },
         history: { stripe_payments: 4, stripe_payouts: 2, order_refunds: 2, order_payment_platform_fees: 2 },
       },
@@ -126,7 +126,7 @@ describe('plan and status change nothing', () => {
   });
 
   it('status shows marker, configuration, fingerprints (never keys), counts and the last runs', async () => {
-    db = await freshDatabase('v0.8');
+    db = await freshDatabase('A');
     const empty = await runCli(['status', '--json'], { ...TEST_KEYS, DATABASE_URL: db.url });
     expect(empty.code).toBe(0);
     expect(json(empty)).toMatchObject({ stored: null, runs: [], stripeIds: { stripe_customers: 6, accounts: 3 }, history: { stripe_payments: 4 } });
@@ -143,7 +143,7 @@ describe('plan and status change nothing', () => {
 
 describe('check when SaaS mode is turned on', () => {
   it('updates the marker (exit 0) and leaves every id alone', async () => {
-    db = await freshDatabase('main');
+    db = await freshDatabase('F');
     await runCli(['adopt', '--mode', 'test', '--saas', 'false'], { ...TEST_KEYS, DATABASE_URL: db.url });
     const before = await db.checksums();
     const run = await runCli(['check', '--json'], { ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'true', DATABASE_URL: db.url });

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, json, runCli } from '../support/cli.js';
+import { seeded } from '../fixtures/hievents/index.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 
@@ -13,7 +14,7 @@ afterEach(async () => {
 });
 
 async function largeDatabase(customers: number): Promise<TestDatabase> {
-  const large = await freshDatabase('v1.2');
+  const large = await freshDatabase('E');
   await large.query(`INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at)
     SELECT 'Customer ' || n, 'c' || n || '@example.com', 'cus_Bulk' || n, now(), now() FROM generate_series(1, ${customers}) n`);
   expect((await runCli(['adopt', '--mode', 'test'], { ...TEST_KEYS, DATABASE_URL: large.url })).code).toBe(0);
@@ -32,7 +33,8 @@ describe('N gates started at once on one switch, like N Kubernetes replicas', ()
     expect(runs.map((r) => json(r).decision).sort()).toEqual(['cleaned', 'match', 'match', 'match', 'match', 'match']);
     expect(Math.max(...runs.map((r) => r.ms))).toBeLessThan(lockWait * 1000);
     expect(await db.query("SELECT decision FROM stripe_mode_gate.run_log WHERE decision = 'cleaned'")).toHaveLength(1);
-    expect(await count('SELECT count(*) AS n FROM stripe_mode_gate.archive')).toBe(50_006 + 3 + 3);
+    const { tables, accountsWithAnyConnectColumn } = seeded.E;
+    expect(await count('SELECT count(*) AS n FROM stripe_mode_gate.archive')).toBe(50_000 + tables.stripe_customers + tables.account_stripe_platforms + accountsWithAnyConnectColumn);
   }, 120_000);
 });
 

@@ -27,7 +27,7 @@ async function appRole(): Promise<string> {
 
 describe('a database role without DDL privileges', () => {
   it('still gets the refusal (65), and the run is logged in the existing gate tables', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     await runCheck((await gateContext({ DATABASE_URL: db.url, ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' })).ctx);
     const url = await appRole();
     await db.query(`GRANT USAGE ON SCHEMA stripe_mode_gate TO ${role}; GRANT ALL ON ALL TABLES IN SCHEMA stripe_mode_gate TO ${role}`);
@@ -37,7 +37,7 @@ describe('a database role without DDL privileges', () => {
   });
 
   it('still gets the refusal (66) when the gate tables cannot be created, with a warning', async () => {
-    db = await freshDatabase('v1.0');
+    db = await freshDatabase('B');
     const url = await appRole();
     const gate = await gateContext({ DATABASE_URL: url, ...TEST_KEYS });
     const result = await runCheck(gate.ctx);

@@ -26,7 +26,11 @@ beforeEach(async () => {
       [customers[4]]: { account: connectAccounts.alpha, mode: 'test' },
       [customers[5]]: { account: connectAccounts.beta, mode: 'test' },
     },
-    connected: { [connectAccounts.alpha]: { platform: ACCOUNT_A, mode: 'test' }, [connectAccounts.beta]: { platform: ACCOUNT_A, mode: 'test' } },
+    connected: {
+      [connectAccounts.alpha]: { platform: ACCOUNT_A, mode: 'test' },
+      [connectAccounts.beta]: { platform: ACCOUNT_A, mode: 'test' },
+      [connectAccounts.deletedAccount]: { platform: ACCOUNT_A, mode: 'test' },
+    },
   });
 });
 afterEach(async () => {
@@ -66,7 +70,7 @@ describe('the Stripe account of each key', () => {
   });
 
   it('sees a switch to another account with the same sk_test_ prefix as a mismatch, and cleans it', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     const refused = await check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY });
     expect(refused.result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
@@ -78,7 +82,7 @@ describe('the Stripe account of each key', () => {
   });
 
   it('takes a new key of the same account as an update, then goes back to the fast path', async () => {
-    db = await freshDatabase('main');
+    db = await freshDatabase('F');
     await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     const before = await db.checksums();
     expect((await check({ STRIPE_SECRET_KEY: ROLLED_KEY })).result.decision).toBe('updated');
@@ -89,7 +93,7 @@ describe('the Stripe account of each key', () => {
   });
 
   it('learns the account of a marker that has none (adopted with Stripe off), so that a later switch is seen', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     await check({ ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'off', STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     expect((await marker()).platforms.default.accountId).toBeNull();
     expect((await check(TEST_KEYS)).result.decision).toBe('updated');
@@ -101,7 +105,7 @@ describe('the Stripe account of each key', () => {
   });
 
   it('warns when a new key meets a marker that never learned its account, and records nothing', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     await check({ ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'off', STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     const { result, logs } = await check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY });
     expect(result.decision).toBe('match');
@@ -110,7 +114,7 @@ describe('the Stripe account of each key', () => {
   });
 
   it('restore compares the account too: ids of account A do not go back under account B', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     await check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY, STRIPE_GATE_ON_MISMATCH: 'clean' });
     await expect(runRestore((await gate({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY })).ctx)).rejects.toMatchObject({ exitCode: 65 });
@@ -128,7 +132,7 @@ describe('the Stripe account of each key', () => {
 
 describe('when Stripe cannot be asked', () => {
   async function recordedThenNewKey(env: Record<string, string>) {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     return check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY, ...env });
   }
@@ -152,7 +156,7 @@ describe('when Stripe cannot be asked', () => {
   });
 
   it('required fails with 69 when Stripe is down, and changes nothing', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     const before = await db.checksums();
     const g = await gate({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY, STRIPE_GATE_STRIPE_API: 'required', STRIPE_GATE_STRIPE_API_URL: 'http://127.0.0.1:9' });
@@ -181,7 +185,7 @@ describe('when Stripe cannot be asked', () => {
 
 describe('STRIPE_GATE_ON_UNKNOWN=probe on ids without a marker', () => {
   it('adopts when Stripe finds every sampled id with the configured key, recording the account', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     const { result } = await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'probe' });
     expect(result).toMatchObject({ decision: 'adopted', exitCode: 0 });
     expect(result.message).toContain('Stripe found every one of the');
@@ -193,7 +197,7 @@ describe('STRIPE_GATE_ON_UNKNOWN=probe on ids without a marker', () => {
   });
 
   it("treats ids Stripe says exist in the other mode as a switch from there: refused, or cleaned and restorable", async () => {
-    db = await freshDatabase('main');
+    db = await freshDatabase('F');
     const before = await db.checksums();
     const refused = await check({ ...LIVE_KEYS, STRIPE_GATE_ON_UNKNOWN: 'probe' });
     expect(refused.result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65, stored: { stripeMode: 'test' } });
@@ -208,7 +212,7 @@ describe('STRIPE_GATE_ON_UNKNOWN=probe on ids without a marker', () => {
   });
 
   it('refuses (66) with what it saw when the ids are not found and Stripe gives no hint (another account)', async () => {
-    db = await freshDatabase('v1.0');
+    db = await freshDatabase('B');
     const { result } = await check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY, STRIPE_GATE_ON_UNKNOWN: 'probe' });
     expect(result).toMatchObject({ decision: 'refused-unknown', exitCode: 66 });
     expect(result.message).toMatch(/could not tell: cus_\w+: The provided key 'sk_test_\*\*\*\*\w{4}' does not have access/);
@@ -216,7 +220,7 @@ describe('STRIPE_GATE_ON_UNKNOWN=probe on ids without a marker', () => {
   });
 
   it('with STRIPE_GATE_STRIPE_API=required, an outage during the probe is 69, not a verdict on the ids', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     const g = await gate({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'probe', STRIPE_GATE_STRIPE_API: 'required' });
     stripe.behave({ failWith: 503 });
     // The account lookup fails first under required: 69 either way, and nothing is written.
@@ -225,7 +229,7 @@ describe('STRIPE_GATE_ON_UNKNOWN=probe on ids without a marker', () => {
   });
 
   it('refuses (66) when Stripe is down during the probe', async () => {
-    db = await freshDatabase('v0.8');
+    db = await freshDatabase('A');
     const { result } = await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'probe', STRIPE_GATE_STRIPE_API_URL: 'http://127.0.0.1:9' });
     expect(result).toMatchObject({ decision: 'refused-unknown', exitCode: 66 });
   });

@@ -13,7 +13,7 @@ let controller: AbortController;
 let watching: Promise<void> | undefined;
 
 beforeEach(async () => {
-  db = await freshDatabase('v1.2');
+  db = await freshDatabase('E');
   await runCheck((await gateContext({ DATABASE_URL: db.url, ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' })).ctx);
   docker = await startFakeDocker();
   controller = new AbortController();

@@ -14,7 +14,7 @@ declare module 'vitest' {
 
 /** One template database per Hi.Events generation; each test copies the one it needs. */
 export function templateName(generation: Generation): string {
-  return `smg_template_${generation.replace('.', '_')}`;
+  return `smg_template_${generation.toLowerCase()}`;
 }
 
 async function createTemplates(adminUrl: string): Promise<void> {
