@@ -1,4 +1,4 @@
-import type { StaleScope } from './cleanup/plan.js';
+import type { StaleScope } from './hievents/catalogue.js';
 import type { Config, GateSettings } from './config/env.js';
 import type { Client } from './db/connect.js';
 import { compare, decide, staleScope, unverifiableKeys, type Outcome } from './decision.js';
@@ -70,7 +70,8 @@ export async function assess(client: Client, config: Config, log: Logger, invent
     stored,
     idsPresent,
     staleRows: totalRows(repair),
-    unknownSchema: (held?.unexpected.length ?? 0) > 0,
+    unknownSchema: (held?.unknown.length ?? 0) > 0,
+    repairBlocked: (held?.obstacles.length ?? 0) > 0,
     probeFound: verdict?.verdict === 'found',
     policy: config.gate,
   });
@@ -88,6 +89,6 @@ async function probeStoredIds(client: Client, config: Config, held: Inventory, b
 /** The assessment when the backend has no Stripe key: nothing to read, nothing to decide but `skipped`. */
 export function skippedAssessment(): Assessment {
   const policy = { onMismatch: 'refuse', onUnknown: 'refuse' } as const;
-  const outcome = decide({ configured: null, stored: null, idsPresent: 0, staleRows: 0, unknownSchema: false, probeFound: false, policy });
+  const outcome = decide({ configured: null, stored: null, idsPresent: 0, staleRows: 0, unknownSchema: false, repairBlocked: false, probeFound: false, policy });
   return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], policy, outcome };
 }

@@ -1,4 +1,4 @@
-import type { StaleScope } from './cleanup/plan.js';
+import type { StaleScope } from './hievents/catalogue.js';
 import type { GateSettings } from './config/env.js';
 import { ExitCode, type ExitCodeValue } from './errors.js';
 import type { StripeState } from './marker/state.js';
@@ -77,8 +77,10 @@ export interface DecisionInput {
   idsPresent: number;
   /** Rows the change strands; needed when the marker differs. */
   staleRows: number;
-  /** A known table has a shape of no Hi.Events generation the gate knows: its ids cannot be counted or repaired. */
+  /** A known table has a shape of no Hi.Events release: its ids cannot all be counted, nor repaired. */
   unknownSchema: boolean;
+  /** A table with stale rows may not be written by the gate (a view, a trigger, a table referencing it...). */
+  repairBlocked: boolean;
   /** Without a marker, STRIPE_GATE_ON_UNKNOWN=probe found every sampled id with the configured key. */
   probeFound: boolean;
   policy: Pick<GateSettings, 'onMismatch' | 'onUnknown'>;
@@ -109,6 +111,6 @@ export function decide(input: DecisionInput): Outcome {
   if (change === 'none') return outcome('match', change);
   // Nothing stored is stranded (SaaS off -> on, or no ids yet): only the marker moves.
   if (staleScope(change) === null || (input.staleRows === 0 && !input.unknownSchema)) return outcome('updated', change);
-  const repair = policy.onMismatch === 'clean' && !input.unknownSchema;
+  const repair = policy.onMismatch === 'clean' && !input.unknownSchema && !input.repairBlocked;
   return outcome(repair ? 'cleaned' : 'refused-mismatch', change);
 }

@@ -1,4 +1,5 @@
 import type { Assessment } from './assess.js';
+import { repairedTable } from './hievents/catalogue.js';
 import type { TargetCount } from './hievents/inventory.js';
 import { displayState, type StripeState } from './marker/state.js';
 
@@ -48,16 +49,10 @@ export function describeState(state: StripeState): string {
   return `${state.stripeMode} keys${account}, SaaS mode ${state.saasMode ? 'on' : 'off'}`;
 }
 
-const WHAT: Record<string, string> = {
-  stripe_customers: 'Stripe customers',
-  account_stripe_platforms: 'connected Stripe accounts',
-  organizer_stripe_platforms: 'organizer Stripe connections',
-};
-
 export function describeRows(targets: TargetCount[]): string {
   return targets
     .filter((t) => t.rows > 0)
-    .map((t) => (t.action === 'reset' ? `the Connect columns of ${t.rows} accounts (accounts)` : `${t.rows} ${WHAT[t.table] ?? 'rows'} (${t.table})`))
+    .map((t) => `${t.rows} ${repairedTable(t.table)?.label ?? 'rows'} (${t.table})`)
     .join(', ');
 }
 
@@ -70,14 +65,23 @@ function historySentence(a: Assessment): string {
 }
 
 function unexpectedSentence(a: Assessment): string {
-  const unexpected = a.inventory?.unexpected ?? [];
-  if (unexpected.length === 0) return '';
-  return ` The database also has tables of a shape the gate does not know (${unexpected.join('; ')}): it repairs nothing, and records no new install on its own, until they match a Hi.Events schema it knows.`;
+  const { unknown = [], obstacles = [] } = a.inventory ?? {};
+  const sentences = [];
+  if (unknown.length > 0) {
+    sentences.push(
+      ` The database also has tables of a shape no Hi.Events release has (${unknown.join('; ')}): the gate repairs nothing, and records no new install on its own, until they match a Hi.Events schema it knows.`,
+    );
+  }
+  if (obstacles.length > 0) {
+    sentences.push(` The gate repairs only ordinary Hi.Events tables that nothing else acts on, and here ${obstacles.join('; ')}: repair those rows by hand, or remove what is named.`);
+  }
+  return sentences.join('');
 }
 
+/** In SaaS mode, a repair of connected accounts means organizers connect Stripe again. */
 function reconnectSentence(a: Assessment): string {
-  const platforms = a.repair.some((t) => t.table.endsWith('_stripe_platforms') || t.table === 'accounts');
-  return a.configured?.saasMode && platforms ? ' Organizers must connect Stripe again after the repair.' : '';
+  const connections = a.repair.some((t) => t.rows > 0 && repairedTable(t.table)?.reconnect);
+  return a.configured?.saasMode && connections ? ' Organizers must connect Stripe again after the repair.' : '';
 }
 
 /** One paragraph an operator can act on: what is stored, what is configured, what happens, what to do. */
@@ -109,7 +113,7 @@ export function explain(a: Assessment): string {
     case 'refused-mismatch': {
       const repair =
         a.policy.onMismatch === 'clean'
-          ? 'STRIPE_GATE_ON_MISMATCH=clean is set, but the gate repairs only a schema it knows.'
+          ? 'STRIPE_GATE_ON_MISMATCH=clean is set, but the gate repairs only a schema it knows, in tables it may write.'
           : 'To repair, set STRIPE_GATE_ON_MISMATCH=clean: the gate then removes exactly those ids in one transaction and archives every removed value (`stripe-mode-gate restore` puts them back).';
       return (
         `Refused: the Stripe ids in this database were created under ${stored}${origin}, but the backend is configured with ${configured}. ` +

@@ -1,42 +1,12 @@
 import type { Client } from '../db/connect.js';
+import { errorClass } from '../db/errors.js';
 import { ident, qualified } from '../db/sql.js';
 import { RefusedError } from '../errors.js';
-import { HIEVENTS_SCHEMA, type PresentSchema } from '../hievents/schema.js';
-import { ACCOUNT_CONNECT_COLUMNS, resetValue } from './plan.js';
+import { HIEVENTS_SCHEMA, repairedTable } from '../hievents/catalogue.js';
+import type { PresentSchema } from '../hievents/schema.js';
+import { JSON_TYPES } from './apply.js';
 
 type Action = 'delete' | 'reset';
-
-/** What a clean may have archived: anything else in the archive is not put back by the gate. */
-const RESTORABLE: Record<string, Action> = {
-  stripe_customers: 'delete',
-  account_stripe_platforms: 'delete',
-  organizer_stripe_platforms: 'delete',
-  accounts: 'reset',
-};
-
-/**
- * Ways a row put back would collide with a row written since the clean, per table, as a join condition
- * between the current row `c` and the archived row `r`.
- */
-const COLLISIONS: Record<string, { on: (columns: ReadonlyMap<string, string>) => string; reason: string }[]> = {
-  stripe_customers: [
-    { on: () => 'c.id = r.id', reason: 'a row with the same id exists' },
-    {
-      // The backend finds a customer by email and connected account: two rows would make that ambiguous.
-      on: (cols) => `c.email = r.email AND c.deleted_at IS NULL${cols.has('stripe_account_id') ? ' AND c.stripe_account_id IS NOT DISTINCT FROM r.stripe_account_id' : ''}`,
-      reason: 'a customer with the same email was created since',
-    },
-  ],
-  account_stripe_platforms: [
-    { on: () => 'c.id = r.id', reason: 'a row with the same id exists' },
-    { on: () => 'c.stripe_account_id = r.stripe_account_id', reason: 'the same Stripe account is connected again' },
-    { on: () => 'c.account_id = r.account_id AND c.deleted_at IS NULL', reason: 'the account has connected Stripe since' },
-  ],
-  organizer_stripe_platforms: [
-    { on: () => 'c.id = r.id', reason: 'a row with the same id exists' },
-    { on: () => 'c.organizer_id = r.organizer_id AND c.deleted_at IS NULL', reason: 'the organizer has connected Stripe since' },
-  ],
-};
 
 export interface Conflict {
   table: string;
@@ -45,16 +15,23 @@ export interface Conflict {
 }
 
 /**
- * The run's archived rows of one table, typed by the table's own row type, as a CTE named `r`. Materialized,
- * so that joins against the live table can hash rather than scan it once per archived row.
+ * The run's archived rows of one table as a CTE named `r`, typed by the table's own row type; json/jsonb
+ * columns come from their archived text, so that their values return exactly. Materialized, so that joins
+ * against the live table can hash rather than scan it once per archived row.
  */
-function archivedRows(schema: string, table: string): string {
+function archivedRows(schema: string, table: string, columns: ReadonlyMap<string, string>): string {
   const typed = `jsonb_populate_record(NULL::${qualified(HIEVENTS_SCHEMA, table)}, a.old_row)`;
-  return `WITH r AS MATERIALIZED (SELECT typed.* FROM ${qualified(schema, 'archive')} a, ${typed} typed
+  const select = [...columns].map(([c, type]) => {
+    const name = ident(c);
+    if (!JSON_TYPES.includes(type)) return `typed.${name}`;
+    const key = `'${c.replace(/'/g, "''")}'`;
+    return `CASE WHEN a.raw ? ${key} THEN (a.raw ->> ${key})::${type} ELSE typed.${name} END AS ${name}`;
+  });
+  return `WITH r AS MATERIALIZED (SELECT ${select.join(', ')} FROM ${qualified(schema, 'archive')} a, ${typed} typed
     WHERE a.run_id = $1 AND a.table_name = $2 AND a.action = $3)`;
 }
 
-async function archivedTables(client: Client, schema: string, runId: string): Promise<{ table: string; action: Action }[]> {
+export async function archivedTables(client: Client, schema: string, runId: string): Promise<{ table: string; action: Action }[]> {
   const { rows } = await client.query<{ table_name: string; action: Action }>(
     `SELECT DISTINCT table_name, action FROM ${qualified(schema, 'archive')} WHERE run_id = $1 ORDER BY table_name`,
     [runId],
@@ -62,14 +39,26 @@ async function archivedTables(client: Client, schema: string, runId: string): Pr
   return rows.map((r) => ({ table: r.table_name, action: r.action }));
 }
 
-const connectColumns = (columns: ReadonlyMap<string, string>) => ACCOUNT_CONNECT_COLUMNS.filter((c) => columns.has(c));
+/** Archived rows that are not what a clean writes: not an object, or not the row their row_id names. */
+async function malformedRows(client: Client, schema: string, runId: string): Promise<Conflict[]> {
+  const { rows } = await client.query<{ table: string; id: string }>(
+    `SELECT table_name AS table, row_id::text AS id FROM ${qualified(schema, 'archive')}
+      WHERE run_id = $1 AND (jsonb_typeof(old_row) IS DISTINCT FROM 'object' OR (old_row ->> 'id') IS DISTINCT FROM row_id::text
+            OR (raw IS NOT NULL AND jsonb_typeof(raw) <> 'object'))
+      ORDER BY 1, 2 LIMIT 50`,
+    [runId],
+  );
+  return rows.map((r) => ({ table: r.table, rowId: r.id, reason: 'the archived row is not a row the gate archived (damaged archive)' }));
+}
 
 /** Every archived row of the run that cannot go back without colliding with a newer one (50 per check at most). */
 export async function findConflicts(client: Client, schema: string, runId: string, present: PresentSchema): Promise<Conflict[]> {
-  const conflicts: Conflict[] = [];
+  const conflicts = await malformedRows(client, schema, runId);
+  if (conflicts.length > 0) return conflicts;
   for (const { table, action } of await archivedTables(client, schema, runId)) {
+    const spec = repairedTable(table);
     const columns = present.get(table);
-    if (RESTORABLE[table] !== action) {
+    if (spec?.repair.action !== action) {
       conflicts.push({ table, rowId: '*', reason: `the gate never archives a ${action} of this table` });
       continue;
     }
@@ -78,16 +67,21 @@ export async function findConflicts(client: Client, schema: string, runId: strin
       continue;
     }
     const current = qualified(HIEVENTS_SCHEMA, table);
-    const rows = archivedRows(schema, table);
-    const changed = connectColumns(columns).map((col) => `c.${ident(col)} IS DISTINCT FROM ${resetValue(col)}`);
+    const rows = archivedRows(schema, table, columns);
+    const has = (c: string) => columns.has(c);
     const checks =
-      action === 'reset'
+      spec.repair.action === 'reset'
         ? [
             { sql: `${rows} SELECT r.id::text AS id FROM r WHERE NOT EXISTS (SELECT 1 FROM ${current} c WHERE c.id = r.id)`, reason: 'the account no longer exists' },
-            { sql: `${rows} SELECT r.id::text AS id FROM r JOIN ${current} c ON c.id = r.id WHERE ${changed.join(' OR ')}`, reason: 'the account has Connect values again' },
+            {
+              sql: `${rows} SELECT r.id::text AS id FROM r JOIN ${current} c ON c.id = r.id WHERE ${resetColumns(spec.repair.defaults, columns)
+                .map(([c, value]) => `c.${ident(c)} IS DISTINCT FROM ${value}`)
+                .join(' OR ')}`,
+              reason: 'the account has Connect values again',
+            },
           ]
-        : COLLISIONS[table].map((check) => ({
-            sql: `${rows} SELECT DISTINCT r.id::text AS id FROM r JOIN ${current} c ON ${check.on(columns)}`,
+        : spec.collisions.map((check) => ({
+            sql: `${rows} SELECT DISTINCT r.id::text AS id FROM r JOIN ${current} c ON ${check.on(has)}`,
             reason: check.reason,
           }));
     for (const check of checks) {
@@ -97,6 +91,9 @@ export async function findConflicts(client: Client, schema: string, runId: strin
   }
   return conflicts;
 }
+
+const resetColumns = (defaults: Record<string, string>, columns: ReadonlyMap<string, string>) =>
+  Object.entries(defaults).filter(([c]) => columns.has(c));
 
 /**
  * The columns a deleted row goes back into: those it was archived with that the table still has and that
@@ -114,34 +111,43 @@ async function insertableColumns(client: Client, schema: string, runId: string, 
   return rows.map((r) => r.name);
 }
 
-const INTEGRITY_VIOLATION = '23';
-
 /**
  * Puts back every row the run archived, typed by the table's own row type: deleted rows are inserted with
- * their ids, reset columns get their old values. Runs inside the caller's transaction; a row the database
- * refuses (a constraint added or a parent row gone since) is a refusal, not an internal error.
+ * their ids, reset columns get their old values. Runs inside the caller's transaction.
  */
 export async function putBack(client: Client, schema: string, runId: string, present: PresentSchema): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const { table, action } of await archivedTables(client, schema, runId)) {
+    const columns = present.get(table)!;
+    const spec = repairedTable(table)!;
     const target = qualified(HIEVENTS_SCHEMA, table);
-    const rows = archivedRows(schema, table);
+    const rows = archivedRows(schema, table, columns);
     let sql: string;
-    if (action === 'delete') {
-      const columns = (await insertableColumns(client, schema, runId, table)).map(ident).join(', ');
-      sql = `${rows} INSERT INTO ${target} (${columns}) OVERRIDING SYSTEM VALUE SELECT ${columns} FROM r`;
+    if (spec.repair.action === 'delete') {
+      const names = (await insertableColumns(client, schema, runId, table)).map(ident).join(', ');
+      sql = `${rows} INSERT INTO ${target} (${names}) OVERRIDING SYSTEM VALUE SELECT ${names} FROM r`;
     } else {
-      const assignments = connectColumns(present.get(table)!).map((c) => `${ident(c)} = r.${ident(c)}`);
+      const assignments = resetColumns(spec.repair.defaults, columns).map(([c]) => `${ident(c)} = r.${ident(c)}`);
       sql = `${rows} UPDATE ${target} AS t SET ${assignments.join(', ')} FROM r WHERE t.id = r.id`;
     }
-    try {
-      const result = await client.query(sql, [runId, table, action]);
-      counts[table] = result.rowCount ?? 0;
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? '';
-      if (!code.startsWith(INTEGRITY_VIOLATION)) throw error;
-      throw new RefusedError(`Refused: the archived rows of ${table} cannot go back (${(error as Error).message}). Nothing was changed.`);
-    }
+    const result = await client.query(sql, [runId, table, action]);
+    counts[table] = result.rowCount ?? 0;
   }
   return counts;
+}
+
+/** Data exceptions (22: a value no longer fits, an archived value of another type) and integrity violations (23). */
+const UNFIT = ['22', '23'];
+
+/**
+ * Runs a restore step; a row the database refuses (a column narrowed, a constraint added or a parent row gone
+ * since the clean, a damaged archive) is a refusal naming the cause, not an internal error.
+ */
+export async function refusingUnfitRows<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (!UNFIT.includes(errorClass(error))) throw error;
+    throw new RefusedError(`Refused: the archived rows of run #${runId} cannot go back as they are (${(error as Error).message}). Nothing was changed.`);
+  }
 }

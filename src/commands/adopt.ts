@@ -7,7 +7,7 @@ import { configuredIdentity } from '../assess.js';
 import { configuredState, type StripeState } from '../marker/state.js';
 import { StripeBudget } from '../stripe/api.js';
 import { ensureGateSchema } from '../marker/schema.js';
-import { logRun, readMarker, writeMarker } from '../marker/store.js';
+import { DamagedGateTablesError, logRun, readMarker, writeMarker } from '../marker/store.js';
 import { describeState } from '../report.js';
 import type { StripeMode } from '../stripe/keys.js';
 import type { CommandOutcome, Context } from './context.js';
@@ -35,7 +35,11 @@ export async function adoptCommand(ctx: Context, options: AdoptOptions): Promise
   const state = await declared(ctx, options);
   await withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
     withAdvisoryLock(client, config.gate.lockWaitSeconds, log, async () => {
-      const stored = await readMarker(client, config.gate.schema);
+      // --force is also how an operator replaces a damaged marker.
+      const stored = await readMarker(client, config.gate.schema).catch((error: unknown) => {
+        if (options.force && error instanceof DamagedGateTablesError) return null;
+        throw error;
+      });
       if (stored && compare(stored, state) !== 'none' && !options.force) {
         throw new UsageError(
           `a marker already says the stored ids were created under ${describeState(stored)}; ` +

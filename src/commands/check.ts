@@ -38,8 +38,10 @@ async function act(client: Client, ctx: Context, a: Assessment): Promise<Assessm
     const runId = await logRun(client, schema, { command: 'check', decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) });
     let done = a;
     if (decision === 'cleaned') {
-      done = { ...a, repair: await applyRepair(client, schema, runId, a.inventory!.stale) };
-      await setRunCounts(client, schema, runId, changesOf(done));
+      const { stale, present } = a.inventory!;
+      done = { ...a, repair: await applyRepair(client, schema, runId, stale, present) };
+      // The tables the clean saw tell a later restore whether Hi.Events was upgraded in between.
+      await setRunCounts(client, schema, runId, { ...changesOf(done), tables: [...present.keys()] });
     }
     await writeMarker(client, schema, a.configured!, runId);
     return done;

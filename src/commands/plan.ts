@@ -4,6 +4,7 @@ import { decisionReport, describeState, type DecisionReport } from '../report.js
 import type { CommandOutcome, Context } from './context.js';
 
 export interface PlanResult extends DecisionReport {
+  /** Tables of a shape no Hi.Events release has, and why a table with stale rows may not be repaired. */
   unexpected: string[];
 }
 
@@ -12,7 +13,7 @@ export async function runPlan(ctx: Context): Promise<PlanResult> {
   const { config, log } = ctx;
   return withClient(config.database, config.gate.dbWaitSeconds, log, async (client) => {
     const a = await assess(client, config, log, 'always');
-    return { ...decisionReport(a), unexpected: a.inventory?.unexpected ?? [] };
+    return { ...decisionReport(a), unexpected: [...(a.inventory?.unknown ?? []), ...(a.inventory?.obstacles ?? [])] };
   });
 }
 

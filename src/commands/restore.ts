@@ -1,17 +1,18 @@
 import { lockRepairedTables } from '../cleanup/apply.js';
-import { findConflicts, putBack } from '../cleanup/restore.js';
+import { archivedTables, findConflicts, putBack, refusingUnfitRows } from '../cleanup/restore.js';
 import { withClient, type Client } from '../db/connect.js';
 import { withAdvisoryLock } from '../db/lock.js';
 import { withTransaction } from '../db/transaction.js';
 import { compare, staleScope } from '../decision.js';
 import { RefusedError, UsageError } from '../errors.js';
-import { checkShapes, readSchemaFacts } from '../hievents/schema.js';
+import { repairedTable } from '../hievents/catalogue.js';
+import { checkSchema, readSchemaFacts, type SchemaCheck } from '../hievents/schema.js';
 import { ensureGateSchema } from '../marker/schema.js';
 import { readInventory } from '../hievents/inventory.js';
 import { configuredIdentity } from '../assess.js';
 import type { Marker } from '../marker/state.js';
 import { StripeBudget } from '../stripe/api.js';
-import { findCleanedRun, logRun, markRestored, readMarker, writeMarker } from '../marker/store.js';
+import { findCleanedRun, logRun, markRestored, readMarker, writeMarker, type CleanedRun } from '../marker/store.js';
 import { describeRows, describeState } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
 
@@ -46,8 +47,10 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
         );
       }
       const markerNow = await readMarker(client, schema);
-      const { usable } = checkShapes(await readSchemaFacts(client));
-      return withTransaction(client, async () => {
+      const tables = await checkSchema(await readSchemaFacts(client));
+      await refuseUnwritable(client, schema, run, tables);
+      const { usable } = tables;
+      return withTransaction(client, () => refusingUnfitRows(run.id, async () => {
         // A backend still running must not write rows between the checks and the put-back.
         await lockRepairedTables(client, [...usable.keys()]);
         await refuseMixing(client, run.id, markerNow, older);
@@ -71,9 +74,32 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
         const total = Object.values(rows).reduce((a, b) => a + b, 0);
         const message = `Restored run #${run.id}: ${total} rows put back (${Object.entries(rows).map(([t, n]) => `${t} ${n}`).join(', ')}) and the marker ${describeState(older)}.`;
         return { run: run.id, restoredBy, rows, message };
-      });
+      }));
     }),
   );
+}
+
+/**
+ * What the schema allows: every archived table must be of a shape the gate knows and one it may write, and
+ * the backend must still read the data where it goes back to (an upgrade since the clean may have moved it).
+ */
+async function refuseUnwritable(client: Client, schema: string, run: CleanedRun, { usable, unknown, obstacles }: SchemaCheck): Promise<void> {
+  const problems: string[] = [];
+  const archived = await archivedTables(client, schema, run.id);
+  for (const { table } of archived) {
+    problems.push(...unknown.filter((u) => u.startsWith(`${table}.`)), ...(obstacles.get(table) ?? []));
+    const newer = repairedTable(table)?.supersededBy;
+    // Older gates did not record the tables they saw: the archive shows whether `newer` was cleaned.
+    const sawNewer = run.tables ? run.tables.includes(newer ?? '') : archived.some((t) => t.table === newer);
+    if (newer && usable.has(newer) && !sawNewer) {
+      problems.push(
+        `run #${run.id} archived ${table} before Hi.Events kept that data in ${newer} (an upgrade since the clean): ` +
+          `the backend reads ${newer} now, so the values put back would reach no one; connect Stripe again in Hi.Events instead`,
+      );
+    }
+  }
+  if (problems.length === 0) return;
+  throw new RefusedError(`Refused: run #${run.id} cannot be restored into this database: ${problems.join('; ')}. Nothing was changed.`);
 }
 
 /**

@@ -1,18 +1,23 @@
 import { withClient } from '../db/connect.js';
 import { readInventory } from '../hievents/inventory.js';
+import { detectShape } from '../hievents/schema.js';
 import { configuredIdentity } from '../assess.js';
 import { displayState, type Marker, type StripeState } from '../marker/state.js';
 import { StripeBudget } from '../stripe/api.js';
-import { readMarker, recentRuns, type RunSummary } from '../marker/store.js';
+import { DamagedGateTablesError, readMarker, recentRuns, type RunSummary } from '../marker/store.js';
 import { describeState } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
 
 export interface StatusResult {
   stored: Marker | null;
+  /** Why the gate's own tables cannot be read (then `stored` is null and `check` refuses), or null. */
+  damaged: string | null;
   configured: StripeState | null;
   /** Rows holding Stripe ids in use, per table (accounts: rows with any Connect column set). */
   stripeIds: Record<string, number>;
   history: Record<string, number>;
+  /** The Hi.Events schema shape the columns show (null: not migrated yet). */
+  shape: { shape: string; releases: string } | null;
   unexpected: string[];
   runs: RunSummary[];
 }
@@ -20,14 +25,22 @@ export interface StatusResult {
 export async function runStatus(ctx: Context): Promise<StatusResult> {
   const { config, log } = ctx;
   return withClient(config.database, config.gate.dbWaitSeconds, log, async (client) => {
-    const stored = await readMarker(client, config.gate.schema);
+    let damaged: string | null = null;
+    // status is where an operator looks first: it shows a damage rather than fail on it.
+    const stored = await readMarker(client, config.gate.schema).catch((error: unknown) => {
+      if (!(error instanceof DamagedGateTablesError)) throw error;
+      damaged = error.message;
+      return null;
+    });
     const inventory = await readInventory(client, 'everything');
     return {
       stored: displayState(stored),
+      damaged,
       configured: displayState(await configuredIdentity(config, stored, new StripeBudget(), log)),
       stripeIds: Object.fromEntries(inventory.stale.map((t) => [t.table, t.rows])),
       history: inventory.history,
-      unexpected: inventory.unexpected,
+      shape: detectShape(inventory.present),
+      unexpected: [...inventory.unknown, ...inventory.obstacles],
       runs: await recentRuns(client, config.gate.schema, 5),
     };
   });
@@ -42,10 +55,11 @@ function platformLines(state: StripeState): string[] {
 function render(s: StatusResult): string {
   const table = (counts: Record<string, number>) => Object.entries(counts).map(([t, n]) => `  ${t.padEnd(28)} ${n}`);
   return [
-    `marker:     ${s.stored ? `${describeState(s.stored)}; recorded ${s.stored.recordedAt} by stripe-mode-gate ${s.stored.recordedBy}` : 'none'}`,
+    `marker:     ${s.stored ? `${describeState(s.stored)}; recorded ${s.stored.recordedAt} by stripe-mode-gate ${s.stored.recordedBy}` : (s.damaged ?? 'none')}`,
     ...(s.stored ? platformLines(s.stored) : []),
     `configured: ${s.configured ? describeState(s.configured) : 'no Stripe key'}`,
     ...(s.configured ? platformLines(s.configured) : []),
+    `Hi.Events:  ${s.shape ? `schema shape ${s.shape.shape} (as in ${s.shape.releases})` : 'no Stripe tables yet (not migrated)'}`,
     'rows with Stripe ids in use:',
     ...table(s.stripeIds),
     'payment history rows:',

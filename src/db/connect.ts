@@ -3,12 +3,13 @@ import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { describeDatabase, type DatabaseSettings } from '../config/database.js';
 import { ExitCode, GateError, UnavailableError } from '../errors.js';
+import { errorCode, fromDatabase, SqlState } from './errors.js';
 import type { Logger } from '../logging.js';
 
 export type Client = pg.Client;
 
 /** Login refused: waiting will not help, the settings are wrong. */
-const AUTH_FAILURES = new Set(['28P01', '28000']);
+const AUTH_FAILURES = new Set<string>([SqlState.invalidPassword, SqlState.invalidAuthorization]);
 const NO_SSL = 'The server does not support SSL connections';
 
 function tlsFor({ sslmode, sslrootcert }: DatabaseSettings): false | ConnectionOptions {
@@ -44,6 +45,9 @@ async function connectOnce(db: DatabaseSettings, timeoutMs: number): Promise<Cli
       await client.connect();
       // A connection lost later (server restart) must fail the next query, not crash the process.
       client.on('error', () => undefined);
+      // Only built-in functions and operators: an object in the database (public.to_jsonb(stripe_customers),
+      // say) must not redirect the gate's SQL. Every table the gate names is schema-qualified.
+      await client.query("SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)");
       return client;
     } catch (error) {
       await client.end().catch(() => undefined);
@@ -70,7 +74,7 @@ export async function connect(db: DatabaseSettings, waitSeconds: number, log: Lo
       log.debug({ database: target, attempt }, 'connected to the database');
       return client;
     } catch (error) {
-      const code = (error as { code?: string }).code;
+      const code = errorCode(error) || (error as NodeJS.ErrnoException).code;
       const message = error instanceof Error ? error.message : String(error);
       if (code && AUTH_FAILURES.has(code)) {
         throw new GateError(
@@ -92,27 +96,16 @@ export async function connect(db: DatabaseSettings, waitSeconds: number, log: Lo
   }
 }
 
-/** The connection broke during the run (server restart, network): retrying later helps. */
-const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08003']);
-
-function connectionLost(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  return (e.code !== undefined && CONNECTION_LOST.has(e.code)) || /Connection terminated|connection is closed|Client was closed/i.test(e.message ?? '');
-}
-
 /**
- * Connects (with the wait), runs `fn`, and always disconnects. A connection lost during the run is exit 69:
- * whatever the run was doing in a transaction was rolled back by the server.
+ * Connects (with the wait), runs `fn`, and always disconnects. What the server says on the way is put in the
+ * gate's terms (fromDatabase): a connection lost is exit 69, whatever ran in a transaction was rolled back.
  */
 export async function withClient<T>(db: DatabaseSettings, waitSeconds: number, log: Logger, fn: (client: Client) => Promise<T>): Promise<T> {
   const client = await connect(db, waitSeconds, log);
   try {
     return await fn(client);
   } catch (error) {
-    if (!(error instanceof GateError) && connectionLost(error)) {
-      throw new UnavailableError(`lost the connection to ${describeDatabase(db)} during the run (${(error as Error).message}); nothing was committed, retrying helps`, { cause: error });
-    }
-    throw error;
+    throw fromDatabase(error, describeDatabase(db), db.user);
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -1,7 +1,8 @@
-import { repairTargets, historySets, type RepairTarget, type RowSet, type StaleScope } from '../cleanup/plan.js';
 import type { Client } from '../db/connect.js';
 import { qualified } from '../db/sql.js';
-import { checkShapes, HIEVENTS_SCHEMA, readSchemaFacts, type PresentSchema } from './schema.js';
+import { HIEVENTS_SCHEMA } from './catalogue.js';
+import { historySets, repairTargets, type RepairTarget, type RowSet, type StaleScope } from './plan.js';
+import { checkSchema, readSchemaFacts, type PresentSchema } from './schema.js';
 
 export interface TargetCount extends RepairTarget {
   rows: number;
@@ -14,7 +15,10 @@ export interface Inventory {
   /** Rows in the scope that hold Stripe ids in use: what a repair of that scope would touch. */
   stale: TargetCount[];
   history: Record<string, number>;
-  unexpected: string[];
+  /** Known tables of a shape no Hi.Events release has: their ids cannot all be counted. */
+  unknown: string[];
+  /** Why a repair may not write to a table, for the tables with rows in `stale` only. */
+  obstacles: string[];
 }
 
 /** Counts every set of rows in one round trip. */
@@ -29,16 +33,18 @@ async function countRows(client: Client, sets: RowSet[]): Promise<number[]> {
 
 /** Counts the rows a repair of `scope` would touch, and the payment history, in one round trip. */
 export async function readInventory(client: Client, scope: StaleScope): Promise<Inventory> {
-  const { usable: present, unexpected } = checkShapes(await readSchemaFacts(client));
+  const { usable: present, unknown, obstacles } = checkSchema(await readSchemaFacts(client));
   const targets = repairTargets(scope, present);
   const history = historySets(present);
   const counts = await countRows(client, [...targets, ...history]);
+  const stale = targets.map((target, i) => ({ ...target, rows: counts[i] }));
   return {
     present,
     scope,
-    stale: targets.map((target, i) => ({ ...target, rows: counts[i] })),
+    stale,
     history: Object.fromEntries(history.map((h, i) => [h.table, counts[targets.length + i]])),
-    unexpected,
+    unknown,
+    obstacles: stale.filter((t) => t.rows > 0).flatMap((t) => obstacles.get(t.table) ?? []),
   };
 }
 

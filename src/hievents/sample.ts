@@ -1,6 +1,7 @@
 import type { Client } from '../db/connect.js';
-import { qualified } from '../db/sql.js';
-import { HIEVENTS_SCHEMA, type PresentSchema } from './schema.js';
+import { ident, qualified } from '../db/sql.js';
+import { HIEVENTS_SCHEMA, REPAIRED } from './catalogue.js';
+import type { PresentSchema } from './schema.js';
 
 export interface StoredIds {
   /** Newest customers in use, with the connected account they live in (null: the platform account). */
@@ -9,31 +10,25 @@ export interface StoredIds {
   accounts: string[];
 }
 
-const live = (columns: ReadonlyMap<string, string>) => (columns.has('deleted_at') ? 'deleted_at IS NULL' : 'true');
-
-/** A bounded sample of the Stripe ids the backend would use next, to ask Stripe about. */
+/**
+ * A bounded sample of the Stripe ids the backend would use next, to ask Stripe about: the newest live rows
+ * of each table the catalogue marks for sampling, unless the backend reads that data elsewhere now.
+ */
 export async function sampleStoredIds(client: Client, present: PresentSchema, limit: number): Promise<StoredIds> {
   const sample: StoredIds = { customers: [], accounts: [] };
-  const customers = present.get('stripe_customers');
-  if (customers) {
-    const account = customers.has('stripe_account_id') ? 't.stripe_account_id' : 'NULL';
+  for (const spec of REPAIRED) {
+    const columns = present.get(spec.table);
+    if (!spec.sample || !columns?.has(spec.sample.id) || (spec.supersededBy && present.has(spec.supersededBy))) continue;
+    const { kind, id, account } = spec.sample;
+    const accountSql = account && columns.has(account) ? `t.${ident(account)}` : 'NULL';
+    const live = columns.has('deleted_at') ? 't.deleted_at IS NULL' : 'true';
     const { rows } = await client.query<{ id: string; account: string | null }>(
-      `SELECT t.stripe_customer_id AS id, ${account} AS account FROM ${qualified(HIEVENTS_SCHEMA, 'stripe_customers')} t
-        WHERE ${live(customers)} ORDER BY t.id DESC LIMIT $1`,
+      `SELECT t.${ident(id)} AS id, ${accountSql} AS account FROM ${qualified(HIEVENTS_SCHEMA, spec.table)} t
+        WHERE t.${ident(id)} IS NOT NULL AND ${live} ORDER BY t.id DESC LIMIT $1`,
       [limit],
     );
-    sample.customers = rows;
-  }
-  // Since v1.2 the connected account in use is in account_stripe_platforms; before, in accounts.
-  const table = present.has('account_stripe_platforms') ? 'account_stripe_platforms' : 'accounts';
-  const columns = present.get(table);
-  if (columns?.has('stripe_account_id')) {
-    const { rows } = await client.query<{ id: string }>(
-      `SELECT t.stripe_account_id AS id FROM ${qualified(HIEVENTS_SCHEMA, table)} t
-        WHERE t.stripe_account_id IS NOT NULL AND ${live(columns)} ORDER BY t.id DESC LIMIT $1`,
-      [limit],
-    );
-    sample.accounts = rows.map((r) => r.id);
+    if (kind === 'customer') sample.customers.push(...rows);
+    else sample.accounts.push(...rows.map((r) => r.id));
   }
   return sample;
 }

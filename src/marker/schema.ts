@@ -38,6 +38,8 @@ function schemaDdl(schema: string): string {
       action text NOT NULL CHECK (action IN ('delete', 'reset')),
       old_row jsonb NOT NULL
     );
+    -- The exact text of json/jsonb columns, which to_jsonb does not keep (a jsonb 'null' would come back NULL).
+    ALTER TABLE ${s}.archive ADD COLUMN IF NOT EXISTS raw jsonb;
     COMMENT ON TABLE ${s}.marker IS 'stripe-mode-gate: the Stripe configuration the stored Stripe ids were created under';
     COMMENT ON TABLE ${s}.run_log IS 'stripe-mode-gate: every run that recorded, adopted, cleaned, restored or refused';
     COMMENT ON TABLE ${s}.archive IS 'stripe-mode-gate: every row a clean deleted and every row whose values it reset, in full'`;
@@ -49,9 +51,10 @@ function schemaDdl(schema: string): string {
  */
 export async function ensureGateSchema(client: Client, schema: string): Promise<void> {
   const { rows } = await client.query<{ complete: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND EXISTS (
-       SELECT 1 FROM information_schema.columns WHERE table_schema = $3 AND table_name = 'run_log' AND column_name = 'restored_by'
-     ) AS complete`,
+    `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND (
+       SELECT count(*) FROM information_schema.columns
+        WHERE table_schema = $3 AND (table_name, column_name) IN (('run_log', 'restored_by'), ('archive', 'raw'))
+     ) = 2 AS complete`,
     [`${ident(schema)}.marker`, `${ident(schema)}.archive`, schema],
   );
   if (!rows[0].complete) await client.query(schemaDdl(schema));

@@ -1,39 +1,86 @@
+import { PLATFORMS } from '../config/stripe.js';
+import type { QueryResultRow } from 'pg';
 import type { Client } from '../db/connect.js';
+import { errorClass, errorCode, SqlState } from '../db/errors.js';
 import { qualified } from '../db/sql.js';
+import { RefusedError } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { Marker, StripeState } from './state.js';
 
-const UNDEFINED_TABLE = '42P01';
-const UNDEFINED_SCHEMA = '3F000';
-
-/** The marker, or null when none was ever written (the gate's tables may not exist: nothing is created). */
-export async function readMarker(client: Client, schema: string): Promise<Marker | null> {
-  try {
-    const { rows } = await client.query<{ stripe_mode: 'test' | 'live'; saas_mode: boolean; platforms: Marker['platforms']; recorded_at: Date; recorded_by: string }>(
-      `SELECT stripe_mode, saas_mode, platforms, recorded_at, recorded_by FROM ${qualified(schema, 'marker')}`,
+/**
+ * The gate's tables hold something the gate never writes (edited by hand, or by another program): it will
+ * not guess which configuration the stored ids belong to.
+ */
+export class DamagedGateTablesError extends RefusedError {
+  constructor(schema: string, what: string) {
+    super(
+      `Refused: the gate's own tables in schema ${schema} are damaged (${what}), so the configuration the stored Stripe ids ` +
+        `belong to cannot be read. Check them with \`stripe-mode-gate status\`, then record the right configuration with ` +
+        '`stripe-mode-gate adopt --force --mode test|live --saas true|false` (a damaged table itself: drop it, the gate creates it again). Nothing was changed.',
     );
-    const row = rows[0];
-    if (!row) return null;
-    return {
-      stripeMode: row.stripe_mode,
-      saasMode: row.saas_mode,
-      platforms: row.platforms,
-      recordedAt: row.recorded_at.toISOString(),
-      recordedBy: row.recorded_by,
-    };
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === UNDEFINED_TABLE || code === UNDEFINED_SCHEMA) return null;
-    throw error;
   }
 }
 
+/**
+ * Runs a statement on the gate's tables and returns its rows. Missing tables read as empty with `ifMissing`;
+ * a table of another shape (undefined columns, other types, a value the gate never writes, a constraint
+ * removed) is a damage, not a bug.
+ */
+async function gateRows<R extends QueryResultRow>(client: Client, schema: string, sql: string, values: unknown[] = [], ifMissing?: 'empty'): Promise<R[]> {
+  try {
+    return (await client.query<R>(sql, values)).rows;
+  } catch (error) {
+    const code = errorCode(error);
+    if (ifMissing && (code === SqlState.undefinedTable || code === SqlState.undefinedSchema)) return [];
+    if (code === SqlState.insufficientPrivilege || !['42', '22', '23'].includes(errorClass(error))) throw error;
+    throw new DamagedGateTablesError(schema, (error as Error).message);
+  }
+}
+
+const FINGERPRINT = /^[0-9a-f]{64}$/;
+const ACCOUNT = /^acct_[A-Za-z0-9]+$/;
+
+/** A stored configuration exactly as the gate writes it, or what is wrong with it. */
+function parseState(value: unknown): StripeState | string {
+  const v = value as Partial<Record<keyof StripeState, unknown>> | null;
+  if (!v || typeof v !== 'object') return 'not an object';
+  if (v.stripeMode !== 'test' && v.stripeMode !== 'live') return `Stripe mode ${JSON.stringify(v.stripeMode)}`;
+  if (typeof v.saasMode !== 'boolean') return `SaaS mode ${JSON.stringify(v.saasMode)}`;
+  const platforms = v.platforms as Record<string, { accountId?: unknown; keyFingerprint?: unknown } | null> | null;
+  if (!platforms || typeof platforms !== 'object' || Array.isArray(platforms)) return `platforms ${JSON.stringify(platforms)}`;
+  for (const [platform, id] of Object.entries(platforms)) {
+    if (!(PLATFORMS as readonly string[]).includes(platform)) return `unknown platform ${JSON.stringify(platform)}`;
+    const accountOk = id?.accountId === null || (typeof id?.accountId === 'string' && ACCOUNT.test(id.accountId));
+    const keyOk = id?.keyFingerprint === null || (typeof id?.keyFingerprint === 'string' && FINGERPRINT.test(id.keyFingerprint));
+    if (!accountOk || !keyOk) return `platform ${platform}: ${JSON.stringify(id)}`;
+  }
+  return { stripeMode: v.stripeMode, saasMode: v.saasMode, platforms: platforms as StripeState['platforms'] };
+}
+
+/** The marker, or null when none was ever written (the gate's tables may not exist: nothing is created). */
+export async function readMarker(client: Client, schema: string): Promise<Marker | null> {
+  const rows = await gateRows<{ stripe_mode: unknown; saas_mode: unknown; platforms: unknown; recorded_at: Date; recorded_by: string }>(
+    client,
+    schema,
+    `SELECT stripe_mode, saas_mode, platforms, recorded_at, recorded_by FROM ${qualified(schema, 'marker')} LIMIT 2`,
+    [],
+    'empty',
+  );
+  if (rows.length === 0) return null;
+  if (rows.length > 1) throw new DamagedGateTablesError(schema, 'the marker table holds more than one row');
+  const row = rows[0];
+  const state = parseState({ stripeMode: row.stripe_mode, saasMode: row.saas_mode, platforms: row.platforms });
+  if (typeof state === 'string') throw new DamagedGateTablesError(schema, `the marker has ${state}`);
+  return { ...state, recordedAt: new Date(row.recorded_at).toISOString(), recordedBy: String(row.recorded_by) };
+}
+
+/** Replaces the marker. Inside the caller's transaction; it also mends a marker table that lost its one-row key. */
 export async function writeMarker(client: Client, schema: string, state: StripeState, runId: string): Promise<void> {
-  await client.query(
-    `INSERT INTO ${qualified(schema, 'marker')} (stripe_mode, saas_mode, platforms, recorded_by, run_id)
-     VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (singleton) DO UPDATE SET stripe_mode = EXCLUDED.stripe_mode, saas_mode = EXCLUDED.saas_mode,
-       platforms = EXCLUDED.platforms, recorded_at = now(), recorded_by = EXCLUDED.recorded_by, run_id = EXCLUDED.run_id`,
+  await gateRows(client, schema, `DELETE FROM ${qualified(schema, 'marker')}`);
+  await gateRows(
+    client,
+    schema,
+    `INSERT INTO ${qualified(schema, 'marker')} (stripe_mode, saas_mode, platforms, recorded_by, run_id) VALUES ($1, $2, $3, $4, $5)`,
     [state.stripeMode, state.saasMode, JSON.stringify(state.platforms), VERSION, runId],
   );
 }
@@ -48,12 +95,14 @@ export interface RunRecord {
 
 /** Appends to the run log; returns the run's id (a bigint, as text). */
 export async function logRun(client: Client, schema: string, run: RunRecord): Promise<string> {
-  const { rows } = await client.query<{ id: string }>(
+  const rows = await gateRows<{ id: string }>(
+    client,
+    schema,
     `INSERT INTO ${qualified(schema, 'run_log')} (command, decision, marker_before, configured, counts, gate_version)
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
     [run.command, run.decision, jsonOrNull(run.markerBefore), jsonOrNull(run.configured), JSON.stringify(run.counts), VERSION],
   );
-  return rows[0].id;
+  return String(rows[0].id);
 }
 
 /** SQL NULL for a missing value, rather than a JSON null. */
@@ -70,47 +119,53 @@ export interface RunSummary {
 }
 
 export async function recentRuns(client: Client, schema: string, limit: number): Promise<RunSummary[]> {
-  try {
-    const { rows } = await client.query<{ id: string; at: Date; command: string; decision: string; gate_version: string }>(
-      `SELECT id, at, command, decision, gate_version FROM ${qualified(schema, 'run_log')} ORDER BY id DESC LIMIT $1`,
-      [limit],
-    );
-    return rows.map((r) => ({ id: r.id, at: r.at.toISOString(), command: r.command, decision: r.decision, gateVersion: r.gate_version }));
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === UNDEFINED_TABLE || code === UNDEFINED_SCHEMA) return [];
-    throw error;
-  }
+  const rows = await gateRows<{ id: string; at: Date; command: string; decision: string; gate_version: string }>(
+    client,
+    schema,
+    `SELECT id, at, command, decision, gate_version FROM ${qualified(schema, 'run_log')} ORDER BY id DESC LIMIT $1`,
+    [limit],
+    'empty',
+  );
+  return rows.map((r) => ({ id: String(r.id), at: new Date(r.at).toISOString(), command: r.command, decision: r.decision, gateVersion: r.gate_version }));
 }
 
 /** The counts of a run, once its work is done (a clean knows them only after its statements ran). */
 export async function setRunCounts(client: Client, schema: string, runId: string, counts: unknown): Promise<void> {
-  await client.query(`UPDATE ${qualified(schema, 'run_log')} SET counts = $2 WHERE id = $1`, [runId, JSON.stringify(counts)]);
+  await gateRows(client, schema, `UPDATE ${qualified(schema, 'run_log')} SET counts = $2 WHERE id = $1`, [runId, JSON.stringify(counts)]);
 }
 
 export interface CleanedRun {
   id: string;
   markerBefore: Marker;
   restoredBy: string | null;
+  /** The Hi.Events tables the clean saw (null for runs of older gates, which did not record them). */
+  tables: string[] | null;
 }
 
 /** A cleaned run: the one asked for, or the newest. */
 export async function findCleanedRun(client: Client, schema: string, runId?: string): Promise<CleanedRun | null> {
-  try {
-    const { rows } = await client.query<{ id: string; marker_before: Marker; restored_by: string | null }>(
-      `SELECT id, marker_before, restored_by FROM ${qualified(schema, 'run_log')}
-        WHERE decision = 'cleaned' AND ($1::bigint IS NULL OR id = $1::bigint) ORDER BY id DESC LIMIT 1`,
-      [runId ?? null],
-    );
-    const row = rows[0];
-    return row ? { id: row.id, markerBefore: row.marker_before, restoredBy: row.restored_by } : null;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === UNDEFINED_TABLE || code === UNDEFINED_SCHEMA) return null;
-    throw error;
-  }
+  const rows = await gateRows<{ id: string; marker_before: unknown; restored_by: string | null; counts: { tables?: unknown } | null }>(
+    client,
+    schema,
+    `SELECT id, marker_before, restored_by, counts FROM ${qualified(schema, 'run_log')}
+      WHERE decision = 'cleaned' AND ($1::bigint IS NULL OR id = $1::bigint) ORDER BY id DESC LIMIT 1`,
+    [runId ?? null],
+    'empty',
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const before = row.marker_before as Partial<Marker> | null;
+  const state = parseState(before);
+  if (typeof state === 'string') throw new DamagedGateTablesError(schema, `run #${row.id} keeps a marker with ${state}`);
+  const tables = Array.isArray(row.counts?.tables) ? row.counts.tables.map(String) : null;
+  return {
+    id: String(row.id),
+    markerBefore: { ...state, recordedAt: String(before?.recordedAt ?? ''), recordedBy: String(before?.recordedBy ?? '') },
+    restoredBy: row.restored_by === null ? null : String(row.restored_by),
+    tables,
+  };
 }
 
 export async function markRestored(client: Client, schema: string, runId: string, restoredBy: string): Promise<void> {
-  await client.query(`UPDATE ${qualified(schema, 'run_log')} SET restored_by = $2 WHERE id = $1`, [runId, restoredBy]);
+  await gateRows(client, schema, `UPDATE ${qualified(schema, 'run_log')} SET restored_by = $2 WHERE id = $1`, [runId, restoredBy]);
 }

@@ -40,7 +40,7 @@ describe('the command line', () => {
 
 describe('invalid configuration', () => {
   it('reports every invalid setting at once, exits 78, echoes no value and changes nothing', async () => {
-    const db = await freshDatabase('v1.2');
+    const db = await freshDatabase('E');
     try {
       const before = await db.checksums();
       const run = await runCli(['check'], {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/commands/check.js';
+import { runStatus } from '../../src/commands/status.js';
 import { generations, seeded, type Generation } from '../fixtures/hievents/index.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gateContext, LIVE_KEYS, secretsUsed, TEST_KEYS } from '../support/gate.js';
@@ -29,7 +30,7 @@ async function runLog() {
   return db!.query<{ command: string; decision: string }>('SELECT command, decision FROM stripe_mode_gate.run_log ORDER BY id');
 }
 
-/** What a test -> live switch strands, per generation (HIEVENTS.md, "What repairs a switch"). */
+/** What a test -> live switch strands, per generation (docs/hievents.md, "The tables a repair changes"). */
 function staleOnModeChange(g: Generation): Record<string, { action: string; rows: number }> {
   const s = seeded[g];
   const expected: Record<string, { action: string; rows: number }> = {
@@ -60,6 +61,17 @@ describe.each(generations)('check on a Hi.Events %s database seeded with test-mo
     expect(await db.checksums()).toEqual(before);
     expect(await marker()).toBeNull();
     expect(await runLog()).toEqual([{ command: 'check', decision: 'refused-unknown' }]);
+  });
+
+  it('status names the shape and counts every table of it', async () => {
+    db = await freshDatabase(generation);
+    const status = await runStatus((await gateContext({ DATABASE_URL: db.url, ...TEST_KEYS })).ctx);
+    expect(status.shape?.shape).toBe(generation);
+    expect(status.unexpected).toEqual([]);
+    expect(status.stripeIds.stripe_customers).toBe(seeded[generation].tables.stripe_customers);
+    expect(Object.keys(status.stripeIds)).toEqual(Object.keys(staleOnModeChange(generation)));
+    const history = ['stripe_payments', 'order_refunds', 'order_payment_platform_fees', 'stripe_payouts'].filter((t) => t in seeded[generation].tables);
+    expect(Object.keys(status.history).sort()).toEqual(history.sort());
   });
 
   it('adopts with ON_UNKNOWN=adopt, then matches without writing anything', async () => {

@@ -111,7 +111,7 @@ describe.each(generations)('clean and restore on a Hi.Events %s database', (gene
 
 describe('restore refuses rather than mix or collide', () => {
   async function cleanedToLive() {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
     const [archived] = await db.query<{ email: string; id: string }>(
@@ -135,7 +135,7 @@ describe('restore refuses rather than mix or collide', () => {
     // As the message says: under test keys, a clean archives the live ids; then the restore goes through.
     expect(await check({ ...TEST_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'cleaned' });
     const restored = await runRestore(await ctx(TEST_KEYS), '2');
-    expect(restored.rows.stripe_customers).toBe(seeded['v1.2'].tables.stripe_customers);
+    expect(restored.rows.stripe_customers).toBe(seeded.E.tables.stripe_customers);
     expect(await count("SELECT count(*) AS n FROM stripe_customers WHERE stripe_customer_id = 'cus_LiveNew0001'")).toBe(0);
   });
 
@@ -154,7 +154,7 @@ describe('restore refuses rather than mix or collide', () => {
 
 describe('restore after the schema moved on', () => {
   it('puts rows back into a table that gained a generated column and a column with a default since the clean', async () => {
-    db = await freshDatabase('main');
+    db = await freshDatabase('F');
     await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     const before = await db.query('SELECT * FROM stripe_customers ORDER BY id');
     await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
@@ -166,7 +166,7 @@ describe('restore after the schema moved on', () => {
   });
 
   it('refuses (65), not crashes, when a row cannot go back because its parent is gone', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
     await db.query('ALTER TABLE accounts DISABLE TRIGGER ALL');

@@ -14,7 +14,7 @@ const run = async (env: Record<string, string>) => runCheck((await gateContext({
 
 describe('a schema the gate does not know', () => {
   it('is not taken for an empty install: a renamed id column is refused (66) and named', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     await db.query('ALTER TABLE stripe_customers RENAME COLUMN stripe_customer_id TO customer_ref');
     const before = await db.checksums();
     const result = await run(TEST_KEYS);
@@ -24,19 +24,18 @@ describe('a schema the gate does not know', () => {
   });
 
   it('is counted around where it can be, and reported by plan', async () => {
-    db = await freshDatabase('v1.0');
-    await db.query('ALTER TABLE accounts ALTER COLUMN stripe_connect_setup_complete DROP DEFAULT');
-    await db.query('ALTER TABLE accounts ALTER COLUMN stripe_connect_setup_complete TYPE integer USING stripe_connect_setup_complete::int');
+    db = await freshDatabase('B');
+    await db.query('ALTER TABLE accounts ALTER COLUMN stripe_connect_account_type TYPE integer USING length(stripe_connect_account_type)');
     await run({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     const plan = await runPlan((await gateContext({ DATABASE_URL: db.url, ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).ctx);
     expect(plan.decision).toBe('refused-mismatch');
-    expect(plan.unexpected).toEqual(['accounts.stripe_connect_setup_complete is integer, expected boolean']);
+    expect(plan.unexpected).toEqual(['accounts.stripe_connect_account_type is integer, expected character varying or text']);
     expect(plan.changes.repair.stripe_customers).toEqual({ action: 'delete', rows: 6 });
     expect(plan.changes.repair.accounts).toEqual({ action: 'reset', rows: 3 });
   });
 
   it('never repairs a table that another table references: the delete would reach rows it does not archive', async () => {
-    db = await freshDatabase('main');
+    db = await freshDatabase('F');
     await run({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     await db.query('CREATE TABLE customer_notes (id serial PRIMARY KEY, customer_id bigint REFERENCES stripe_customers (id) ON DELETE CASCADE, note text)');
     await db.query("INSERT INTO customer_notes (customer_id, note) SELECT id, 'vip' FROM stripe_customers");
@@ -48,7 +47,7 @@ describe('a schema the gate does not know', () => {
   });
 
   it('never repairs a table with a trigger of its own', async () => {
-    db = await freshDatabase('v1.2');
+    db = await freshDatabase('E');
     await run({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     await db.query("CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$");
     await db.query('CREATE TRIGGER customers_audit BEFORE DELETE ON stripe_customers FOR EACH ROW EXECUTE FUNCTION audit()');

@@ -14,6 +14,7 @@ const input = (over: Partial<DecisionInput>): DecisionInput => ({
   idsPresent: 0,
   staleRows: 0,
   unknownSchema: false,
+  repairBlocked: false,
   probeFound: false,
   policy: refuse,
   ...over,
@@ -47,6 +48,9 @@ const table: [string, Partial<DecisionInput>, string, number][] = [
   ['test -> live, unknown shape, clean: never repairs', { configured: state('live', false), staleRows: 5, unknownSchema: true, policy: { ...refuse, onMismatch: 'clean' } }, 'refused-mismatch', 65],
   ['test -> live, no rows counted, unknown shape', { configured: state('live', false), unknownSchema: true }, 'refused-mismatch', 65],
   ['unknown shape does not matter on a match', { unknownSchema: true }, 'match', 0],
+  ['test -> live, clean, a table with stale rows may not be written: never repairs', { configured: state('live', false), staleRows: 5, repairBlocked: true, policy: { ...refuse, onMismatch: 'clean' } }, 'refused-mismatch', 65],
+  ['an obstacle on a table with nothing to repair does not stop a new install', { stored: null, repairBlocked: false }, 'recorded', 0],
+  ['test -> live with nothing stranded is updated, whatever blocks a repair', { configured: state('live', false), staleRows: 0 }, 'updated', 0],
   ['same account known on one side only', { stored: state('test', false, 'acct_1A'), configured: state('test', false) }, 'match', 0],
 ];
 

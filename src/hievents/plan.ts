@@ -1,0 +1,39 @@
+import { ident } from '../db/sql.js';
+import { HISTORY, REPAIRED, type StaleScope } from './catalogue.js';
+import type { PresentSchema } from './schema.js';
+
+export type { StaleScope } from './catalogue.js';
+
+/** A set of rows in one table, as constant SQL over the table's own columns. */
+export interface RowSet {
+  table: string;
+  where: string;
+}
+
+export interface RepairTarget extends RowSet {
+  action: 'delete' | 'reset';
+  /** For reset: the present columns set back to their defaults, as column -> SQL literal. */
+  defaults: Record<string, string>;
+}
+
+/** The rows a repair of `scope` touches, in the order it touches them, for the tables that exist. */
+export function repairTargets(scope: StaleScope, present: PresentSchema): RepairTarget[] {
+  return REPAIRED.flatMap((spec) => {
+    const columns = present.get(spec.table);
+    const where = columns && spec.strands[scope]((c) => columns.has(c));
+    if (!columns || !where) return [];
+    const defaults = spec.repair.action === 'reset' ? Object.fromEntries(Object.entries(spec.repair.defaults).filter(([c]) => columns.has(c))) : {};
+    return [{ table: spec.table, where, action: spec.repair.action, defaults }];
+  });
+}
+
+/** Rows of past payments that carry Stripe ids, per table present: reported, never changed. */
+export function historySets(present: PresentSchema): RowSet[] {
+  return HISTORY.flatMap(({ table, ids, only }) => {
+    const columns = present.get(table);
+    const set = Object.keys(ids).filter((c) => columns?.has(c)).map((c) => `${ident(c)} IS NOT NULL`);
+    if (!columns || set.length === 0) return [];
+    const filter = only && columns.has(only.column) ? ` AND ${ident(only.column)} = '${only.equals}'` : '';
+    return [{ table, where: `(${set.join(' OR ')})${filter}` }];
+  });
+}
