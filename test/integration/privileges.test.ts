@@ -45,3 +45,40 @@ describe('a database role without DDL privileges', () => {
     expect(gate.logs().some((l) => l.msg === 'could not record the refusal in the run log')).toBe(true);
   });
 });
+
+describe('a database role missing a privilege the gate needs', () => {
+  const failure = async (env: Record<string, string>) =>
+    runCheck((await gateContext(env)).ctx).then(
+      (r) => ({ exitCode: r.exitCode, message: r.message }),
+      (e: Error & { exitCode?: number }) => ({ exitCode: e.exitCode, message: e.message }),
+    );
+
+  it('CREATE on the database, to record a new install: 78 naming the grant', async () => {
+    db = await freshDatabase('empty');
+    const url = await appRole();
+    const result = await failure({ DATABASE_URL: url, ...TEST_KEYS });
+    expect(result.exitCode).toBe(78);
+    expect(result.message).toContain(`GRANT CREATE ON DATABASE ${db.name} TO ${role}`);
+  });
+
+  it('USAGE on the gate schema: 78 naming the grant, before anything is decided', async () => {
+    db = await freshDatabase('E');
+    await runCheck((await gateContext({ DATABASE_URL: db.url, ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' })).ctx);
+    const url = await appRole();
+    const before = await db.checksums();
+    const result = await failure({ DATABASE_URL: url, ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
+    expect(result.exitCode).toBe(78);
+    expect(result.message).toContain(`GRANT USAGE ON SCHEMA stripe_mode_gate TO ${role}`);
+    expect(await db.checksums()).toEqual(before);
+  });
+
+  it('SELECT on a Stripe table: 78 naming it, never taken for an empty install', async () => {
+    db = await freshDatabase('E');
+    const url = await appRole();
+    await db.query(`REVOKE ALL ON stripe_customers FROM ${role}; GRANT CREATE ON DATABASE ${db.name} TO ${role}`);
+    const result = await failure({ DATABASE_URL: url, ...TEST_KEYS });
+    expect(result.exitCode).toBe(78);
+    expect(result.message).toContain(`GRANT SELECT ON public.stripe_customers TO ${role}`);
+    expect(await db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'stripe_mode_gate'")).toEqual([]);
+  });
+});

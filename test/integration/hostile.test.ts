@@ -1,0 +1,220 @@
+// Databases that are not quite what Hi.Events' migrations leave: a clear refusal naming the cause, or a correct
+// result; never data loss, never exit 70.
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCheck } from '../../src/commands/check.js';
+import { runRestore } from '../../src/commands/restore.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+
+let db: TestDatabase | undefined;
+afterEach(async () => {
+  await db?.close();
+  db = undefined;
+});
+
+const ctx = async (env: Record<string, string>) => (await gateContext({ DATABASE_URL: db!.url, ...env })).ctx;
+const check = async (env: Record<string, string>) => runCheck(await ctx(env));
+const failure = (p: Promise<unknown>) => p.then(() => ({ exitCode: 0, message: 'no error' }), (e: Error & { exitCode?: number }) => ({ exitCode: e.exitCode, message: e.message }));
+const adoptTest = () => check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+const cleanToLive = () => check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
+
+describe('objects in the database cannot redirect the gate', () => {
+  it('archives and restores the real rows when public shadows to_jsonb and jsonb_populate_record for a Stripe table', async () => {
+    db = await freshDatabase('F');
+    await adoptTest();
+    const before = await db.checksums();
+    await db.query(`CREATE FUNCTION public.to_jsonb(stripe_customers) RETURNS jsonb LANGUAGE sql AS $$ SELECT '{"id": 0}'::jsonb $$`);
+    await db.query(
+      `CREATE FUNCTION public.jsonb_populate_record(stripe_customers, jsonb) RETURNS stripe_customers LANGUAGE sql AS $$ SELECT $1 $$`,
+    );
+    expect(await cleanToLive()).toMatchObject({ decision: 'cleaned' });
+    const archived = await db.query<{ email: string }>("SELECT old_row->>'email' AS email FROM stripe_mode_gate.archive WHERE table_name = 'stripe_customers'");
+    expect(archived).toHaveLength(6);
+    expect(archived.every((row) => row.email?.includes('@'))).toBe(true);
+    await runRestore(await ctx(TEST_KEYS));
+    await db.query('DROP FUNCTION public.to_jsonb(stripe_customers); DROP FUNCTION public.jsonb_populate_record(stripe_customers, jsonb)');
+    expect(await db.checksums()).toEqual(before);
+  });
+});
+
+describe('Stripe tables the gate may not write', () => {
+  async function swapForView() {
+    await db!.query('ALTER TABLE stripe_customers RENAME TO stripe_customers_data');
+    await db!.query('CREATE VIEW stripe_customers AS SELECT * FROM stripe_customers_data');
+  }
+
+  it('a view with stale rows is refused by name before anything runs; an empty one does not stop a new install', async () => {
+    db = await freshDatabase('E');
+    await adoptTest();
+    await swapForView();
+    const before = await db.checksums();
+    const result = await cleanToLive();
+    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
+    expect(result.message).toContain('stripe_customers is a view, not an ordinary table');
+    expect(await db.checksums()).toEqual(before);
+
+    await db.query('DROP SCHEMA stripe_mode_gate CASCADE; DELETE FROM stripe_customers_data; DELETE FROM account_stripe_platforms');
+    await db.query('UPDATE accounts SET stripe_account_id = NULL, stripe_connect_account_type = NULL, stripe_connect_setup_complete = false');
+    expect(await check(LIVE_KEYS)).toMatchObject({ decision: 'recorded', exitCode: 0 });
+  });
+
+  it('a partitioned table with a trigger on a partition is refused by name', async () => {
+    db = await freshDatabase('E');
+    await adoptTest();
+    await db.query('ALTER TABLE stripe_customers RENAME TO stripe_customers_old');
+    await db.query('CREATE TABLE stripe_customers (LIKE stripe_customers_old) PARTITION BY RANGE (id)');
+    await db.query('CREATE TABLE stripe_customers_p1 PARTITION OF stripe_customers FOR VALUES FROM (0) TO (1000000)');
+    await db.query('INSERT INTO stripe_customers SELECT * FROM stripe_customers_old');
+    await db.query('CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$');
+    await db.query('CREATE TRIGGER keep_rows BEFORE DELETE ON stripe_customers_p1 FOR EACH ROW EXECUTE FUNCTION keep()');
+    const before = await db.checksums();
+    const result = await cleanToLive();
+    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
+    expect(result.message).toContain('stripe_customers is a partitioned table, not an ordinary table');
+    expect(await db.checksums()).toEqual(before);
+  });
+
+  it('a rule on a Stripe table is refused by name', async () => {
+    db = await freshDatabase('C');
+    await adoptTest();
+    await db.query('CREATE RULE keep_platforms AS ON DELETE TO account_stripe_platforms DO INSTEAD NOTHING');
+    const before = await db.checksums();
+    const result = await cleanToLive();
+    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
+    expect(result.message).toContain('account_stripe_platforms has the rule keep_platforms');
+    expect(await db.checksums()).toEqual(before);
+  });
+
+  it('a table referencing an empty Stripe table (Stripe Terminal) lets a new install record and a repair of the others run', async () => {
+    db = await freshDatabase('empty');
+    await db.query('CREATE TABLE organizer_stripe_platforms (id bigserial PRIMARY KEY, organizer_id bigint NOT NULL, stripe_account_id varchar(255), deleted_at timestamp)');
+    await db.query('CREATE TABLE stripe_terminal_readers (id bigserial PRIMARY KEY, platform_id bigint REFERENCES organizer_stripe_platforms (id), stripe_reader_id varchar(255))');
+    await db.query('CREATE TABLE stripe_customers (id bigserial PRIMARY KEY, name varchar NOT NULL, email varchar NOT NULL, stripe_customer_id varchar NOT NULL, stripe_account_id varchar, deleted_at timestamp)');
+    await db.query('CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$');
+    await db.query('CREATE TRIGGER audit_customers AFTER INSERT ON stripe_customers FOR EACH ROW EXECUTE FUNCTION audit()');
+    expect(await check(TEST_KEYS)).toMatchObject({ decision: 'recorded', exitCode: 0 });
+    // Nothing stranded: the trigger on stripe_customers does not matter.
+    expect(await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'true' })).toMatchObject({ decision: 'updated', exitCode: 0 });
+    await db.query("INSERT INTO organizer_stripe_platforms (organizer_id, stripe_account_id) VALUES (1, 'acct_1TestTerminal01')");
+    await db.query("INSERT INTO stripe_terminal_readers (platform_id, stripe_reader_id) SELECT id, 'tmr_TestReader01' FROM organizer_stripe_platforms");
+    const before = await db.checksums();
+    const result = await check({ ...LIVE_KEYS, APP_SAAS_MODE_ENABLED: 'true', STRIPE_GATE_ON_MISMATCH: 'clean' });
+    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
+    expect(result.message).toContain('stripe_terminal_readers references organizer_stripe_platforms');
+    expect(await db.checksums()).toEqual(before);
+  });
+});
+
+describe('restore is exact', () => {
+  it("keeps a jsonb 'null' apart from SQL NULL and a json column's own text", async () => {
+    db = await freshDatabase('E');
+    await db.query('ALTER TABLE account_stripe_platforms ADD COLUMN notes json');
+    await db.query(`UPDATE account_stripe_platforms SET stripe_account_details = 'null'::jsonb, notes = '{"b": 1,   "a": [1, 2],  "b": 2}' WHERE id = 1`);
+    await db.query('UPDATE account_stripe_platforms SET stripe_account_details = NULL, notes = NULL WHERE id = 2');
+    await adoptTest();
+    const before = await db.checksums();
+    await cleanToLive();
+    await runRestore(await ctx(TEST_KEYS));
+    expect(await db.checksums()).toEqual(before);
+    expect(await db.query("SELECT id, stripe_account_details IS NULL AS sql_null, notes::text AS notes FROM account_stripe_platforms WHERE id IN (1, 2) ORDER BY id")).toEqual([
+      { id: '1', sql_null: false, notes: '{"b": 1,   "a": [1, 2],  "b": 2}' },
+      { id: '2', sql_null: true, notes: null },
+    ]);
+  });
+
+  it('refuses to put Connect values back into accounts once Hi.Events keeps them in account_stripe_platforms (upgraded since)', async () => {
+    db = await freshDatabase('B');
+    await adoptTest();
+    await cleanToLive();
+    // What the v1.2 migration creates; restore must not report success while the backend reads this table.
+    await db.query(`CREATE TABLE account_stripe_platforms (id bigserial PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+      stripe_connect_account_type varchar(255), stripe_connect_platform varchar(2), stripe_account_id varchar(255) UNIQUE,
+      stripe_setup_completed_at timestamp(0), stripe_account_details jsonb, created_at timestamp(0), updated_at timestamp(0), deleted_at timestamp(0))`);
+    const before = await db.checksums();
+    const error = await failure(runRestore(await ctx(TEST_KEYS)));
+    expect(error.exitCode).toBe(65);
+    expect(error.message).toContain('before Hi.Events kept that data in account_stripe_platforms');
+    expect(await db.checksums()).toEqual(before);
+  });
+
+  it('refuses (65) when a column was narrowed since the clean', async () => {
+    db = await freshDatabase('E');
+    await adoptTest();
+    await cleanToLive();
+    await db.query('ALTER TABLE stripe_customers ALTER COLUMN email TYPE varchar(8)');
+    const error = await failure(runRestore(await ctx(TEST_KEYS)));
+    expect(error.exitCode).toBe(65);
+    expect(error.message).toContain('cannot go back as they are (value too long for type character varying(8))');
+    expect(await db.query('SELECT count(*)::int AS n FROM stripe_customers')).toEqual([{ n: 0 }]);
+  });
+
+  it('refuses (65) an archive holding rows the gate never wrote', async () => {
+    db = await freshDatabase('E');
+    await adoptTest();
+    await cleanToLive();
+    await db.query("UPDATE stripe_mode_gate.archive SET old_row = '[1, 2]' WHERE table_name = 'stripe_customers' AND row_id = 3");
+    const before = await db.checksums();
+    const error = await failure(runRestore(await ctx(TEST_KEYS)));
+    expect(error.exitCode).toBe(65);
+    expect(error.message).toContain('stripe_customers id 3: the archived row is not a row the gate archived (damaged archive)');
+    expect(await db.checksums()).toEqual(before);
+  });
+});
+
+describe('every state of the database is a documented exit, naming the cause', () => {
+  it('read-only database: a run that must write is 78 naming the primary; a match still passes', async () => {
+    db = await freshDatabase('E');
+    await db.query(`ALTER DATABASE ${db.name} SET default_transaction_read_only = on`);
+    const error = await failure(check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' }));
+    expect(error.exitCode).toBe(78);
+    expect(error.message).toContain('is read-only');
+    expect(error.message).toContain('at the primary');
+    await db.query(`ALTER DATABASE ${db.name} RESET default_transaction_read_only`);
+    await adoptTest();
+    await db.query(`ALTER DATABASE ${db.name} SET default_transaction_read_only = on`);
+    expect(await check(TEST_KEYS)).toMatchObject({ decision: 'match', exitCode: 0 });
+  });
+
+  describe('tampered gate tables are refused, never guessed', () => {
+    const cases: [string, string[], string][] = [
+      ['a marker with null platforms', ['ALTER TABLE stripe_mode_gate.marker ALTER COLUMN platforms DROP NOT NULL', 'UPDATE stripe_mode_gate.marker SET platforms = NULL'], 'the marker has platforms null'],
+      ['a marker with an unknown platform', [`UPDATE stripe_mode_gate.marker SET platforms = '{"us": {"accountId": null, "keyFingerprint": null}}'`], 'unknown platform "us"'],
+      ['two marker rows', ['ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_pkey', "INSERT INTO stripe_mode_gate.marker (singleton, stripe_mode, saas_mode, platforms, recorded_by) VALUES (true, 'live', false, '{}', 'x')"], 'more than one row'],
+      ['a mode in the wrong case', ['ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_stripe_mode_check', "UPDATE stripe_mode_gate.marker SET stripe_mode = 'Test'"], 'Stripe mode "Test"'],
+      ['a marker without its mode column', ['ALTER TABLE stripe_mode_gate.marker DROP COLUMN stripe_mode'], 'column "stripe_mode" does not exist'],
+    ];
+    it.each(cases)('%s', async (_name, tamper, named) => {
+      db = await freshDatabase('E');
+      await adoptTest();
+      for (const sql of tamper) await db.query(sql);
+      const before = await db.checksums();
+      const error = await failure(check(TEST_KEYS));
+      expect(error.exitCode).toBe(65);
+      expect(error.message).toContain(named);
+      expect(error.message).toContain('adopt --force');
+      expect(await db.checksums()).toEqual(before);
+    });
+
+    it('status shows the damage rather than failing on it', async () => {
+      db = await freshDatabase('E');
+      await adoptTest();
+      await db.query(`UPDATE stripe_mode_gate.marker SET platforms = '[]'`);
+      const { runStatus } = await import('../../src/commands/status.js');
+      const status = await runStatus(await ctx(TEST_KEYS));
+      expect(status.stored).toBeNull();
+      expect(status.damaged).toContain('the marker has platforms []');
+      expect(status.stripeIds.stripe_customers).toBe(6);
+    });
+
+    it('adopt --force mends a marker with two rows', async () => {
+      db = await freshDatabase('E');
+      await adoptTest();
+      await db.query('ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_pkey');
+      await db.query("INSERT INTO stripe_mode_gate.marker (singleton, stripe_mode, saas_mode, platforms, recorded_by) VALUES (true, 'live', false, '{}', 'x')");
+      const { adoptCommand } = await import('../../src/commands/adopt.js');
+      await adoptCommand(await ctx(TEST_KEYS), { mode: 'test', force: true });
+      expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'test' }]);
+      expect(await check(TEST_KEYS)).toMatchObject({ decision: 'match' });
+    });
+  });
+});
