@@ -7,7 +7,7 @@
 //   npx tsx bench/clean.ts --runs 5         after `npm run build` (BENCH_RUNS=5 works too)
 //   TEST_PG_BIN=/usr/lib/postgresql/15/bin npx tsx bench/clean.ts     on another PostgreSQL build
 //
-// It starts a throwaway PostgreSQL, builds one Hi.Events v1.2 database (the fixture plus 1,000,000 Stripe
+// It starts a throwaway PostgreSQL, builds one Hi.Events v1.8 (shape E) database (the fixture plus 1,000,000 Stripe
 // customers and 100,000 connected accounts) and keeps it as a template. Then, alternately, each on a fresh
 // copy whose marker says "created with test keys":
 //   A  the built gate, `node dist/cli.mjs check --json` with live keys: wall time (spawn to exit), peak RSS;
@@ -35,7 +35,7 @@ const TEMPLATE = 'bench_clean_template';
 /** The gate checks a key's prefix only; these are shaped like real keys and valid nowhere. */
 const TEST_KEY = 'sk_test_51BenchKeyTestModeOnly00000000000000';
 const LIVE_KEY = 'sk_live_51BenchKeyLiveModeOnly00000000000000';
-/** The tables a clean of v1.2 touches, in the order the gate touches them. */
+/** The tables a clean of shape E touches, in the order the gate touches them. */
 const TABLES = ['stripe_customers', 'account_stripe_platforms', 'accounts'] as const;
 type Counts = Record<(typeof TABLES)[number], number>;
 
@@ -78,18 +78,18 @@ const COUNTS_SQL = `
          (SELECT count(*) FROM accounts WHERE stripe_account_id IS NOT NULL
             OR stripe_connect_account_type IS NOT NULL OR stripe_connect_setup_complete)::int AS accounts`;
 
-/** Builds the template: the v1.2 fixture (its seed rows kept), the bulk rows, then fresh statistics. */
+/** Builds the template: the shape E fixture (its seed rows kept), the bulk rows, then fresh statistics. */
 async function buildTemplate(adminUrl: string): Promise<Counts> {
   await withClient(adminUrl, (admin) => admin.query(`CREATE DATABASE ${ident(TEMPLATE)}`));
   return withClient(databaseUrl(adminUrl, TEMPLATE), async (db) => {
-    await db.query(readFileSync(fixturePath('v1.2'), 'utf8'));
+    await db.query(readFileSync(fixturePath('E'), 'utf8'));
     await db.query(CUSTOMERS_SQL, [CUSTOMERS, ACCOUNTS]);
     await db.query(ACCOUNTS_SQL, [ACCOUNTS]);
     // Without it the copies would inherit unset hint bits and no statistics, and the first timed run would
     // pay for what the later ones do not.
     await db.query('VACUUM ANALYZE');
     const { rows } = await db.query<Counts>(COUNTS_SQL);
-    const expected = CUSTOMERS + seeded['v1.2'].tables.stripe_customers;
+    const expected = CUSTOMERS + seeded.E.tables.stripe_customers;
     if (rows[0].stripe_customers !== expected) {
       throw new Error(`the template holds ${rows[0].stripe_customers} stripe_customers rows, expected ${expected}`);
     }
@@ -198,18 +198,21 @@ const ARCHIVE_DDL = `
     table_name text NOT NULL,
     row_id bigint NOT NULL,
     action text NOT NULL CHECK (action IN ('delete', 'reset')),
-    old_row jsonb NOT NULL
+    old_row jsonb NOT NULL,
+    raw jsonb
   )`;
 
 // What a DBA would write for the same repair: each table's rows leave it and land in the archive in one
-// statement. accounts keeps its rows, so its old values are read (and locked) first, as apply.ts does.
+// statement. accounts keeps its rows, so its old values are read (and locked) first, as apply.ts does. The
+// exact text of the one jsonb column (stripe_account_details) is kept beside the row, as the gate keeps it.
 const BY_HAND: Record<keyof Counts, string> = {
   stripe_customers: `
     WITH gone AS (DELETE FROM public.stripe_customers AS t RETURNING t.id, to_jsonb(t) AS old_row)
     INSERT INTO by_hand.archive SELECT 1, 'stripe_customers', id, 'delete', old_row FROM gone`,
   account_stripe_platforms: `
-    WITH gone AS (DELETE FROM public.account_stripe_platforms AS t RETURNING t.id, to_jsonb(t) AS old_row)
-    INSERT INTO by_hand.archive SELECT 1, 'account_stripe_platforms', id, 'delete', old_row FROM gone`,
+    WITH gone AS (DELETE FROM public.account_stripe_platforms AS t
+                  RETURNING t.id, to_jsonb(t) AS old_row, jsonb_build_object('stripe_account_details', t.stripe_account_details::text) AS raw)
+    INSERT INTO by_hand.archive SELECT 1, 'account_stripe_platforms', id, 'delete', old_row, raw FROM gone`,
   accounts: `
     WITH old AS (SELECT t.id, to_jsonb(t) AS old_row FROM public.accounts AS t
                   WHERE t.stripe_account_id IS NOT NULL OR t.stripe_connect_account_type IS NOT NULL
