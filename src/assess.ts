@@ -1,6 +1,7 @@
 import type { StaleScope } from './hievents/catalogue.js';
 import type { Config, GateSettings } from './config/env.js';
 import type { Client } from './db/connect.js';
+import { withTransaction } from './db/transaction.js';
 import { compare, decide, staleScope, unverifiableKeys, type Outcome } from './decision.js';
 import { readInventory, totalRows, type Inventory, type TargetCount } from './hievents/inventory.js';
 import { sampleStoredIds } from './hievents/sample.js';
@@ -51,7 +52,8 @@ export async function assess(client: Client, config: Config, log: Logger, invent
     );
   }
   // Without a marker, every id in use counts; with one, only what the change strands.
-  const held = inventory === 'always' || firstChange !== 'none' ? await readInventory(client, (firstChange && staleScope(firstChange)) ?? 'everything') : null;
+  const scopeNeeded = (firstChange && staleScope(firstChange)) ?? 'everything';
+  const held = inventory === 'always' || firstChange !== 'none' ? await withTransaction(client, () => readInventory(client, scopeNeeded), 'read only') : null;
   const idsPresent = held && !marker ? totalRows(held.stale) : 0;
 
   let stored = marker;
@@ -80,7 +82,7 @@ export async function assess(client: Client, config: Config, log: Logger, invent
 
 async function probeStoredIds(client: Client, config: Config, held: Inventory, budget: StripeBudget, log: Logger): Promise<ProbeVerdict> {
   const key = Object.values(config.stripe!.platforms)[0]!;
-  const ids = await sampleStoredIds(client, held.present, PROBE_SAMPLE);
+  const ids = await withTransaction(client, () => sampleStoredIds(client, held.present, PROBE_SAMPLE), 'read only');
   const verdict = await probe(key.secretKey, config.gate, ids, budget, log);
   log.info({ probe: verdict }, 'asked Stripe about the stored ids');
   return verdict;

@@ -31,7 +31,7 @@ async function act(client: Client, ctx: Context, a: Assessment): Promise<Assessm
   }
   if (decision === 'cleaned') {
     // A gate killed mid-repair must not leave its transaction running on the server (PostgreSQL 14+).
-    await client.query("SELECT set_config('client_connection_check_interval', '1s', false)").catch(() => undefined);
+    await client.query("SELECT pg_catalog.set_config('client_connection_check_interval', '1s', false)").catch(() => undefined);
   }
   return withTransaction(client, async () => {
     await ensureGateSchema(client, schema);

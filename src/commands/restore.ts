@@ -47,10 +47,10 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
         );
       }
       const markerNow = await readMarker(client, schema);
-      const tables = await checkSchema(await readSchemaFacts(client));
-      await refuseUnwritable(client, schema, run, tables);
-      const { usable } = tables;
       return withTransaction(client, () => refusingUnfitRows(run.id, async () => {
+        const tables = checkSchema(await readSchemaFacts(client));
+        await refuseUnwritable(client, schema, run, tables);
+        const { usable } = tables;
         // A backend still running must not write rows between the checks and the put-back.
         await lockRepairedTables(client, [...usable.keys()]);
         await refuseMixing(client, run.id, markerNow, older);

@@ -1,4 +1,5 @@
 import { withClient } from '../db/connect.js';
+import { withTransaction } from '../db/transaction.js';
 import { readInventory } from '../hievents/inventory.js';
 import { detectShape } from '../hievents/schema.js';
 import { configuredIdentity } from '../assess.js';
@@ -32,7 +33,7 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
       damaged = error.message;
       return null;
     });
-    const inventory = await readInventory(client, 'everything');
+    const inventory = await withTransaction(client, () => readInventory(client, 'everything'), 'read only');
     return {
       stored: displayState(stored),
       damaged,

@@ -45,9 +45,6 @@ async function connectOnce(db: DatabaseSettings, timeoutMs: number): Promise<Cli
       await client.connect();
       // A connection lost later (server restart) must fail the next query, not crash the process.
       client.on('error', () => undefined);
-      // Only built-in functions and operators: an object in the database (public.to_jsonb(stripe_customers),
-      // say) must not redirect the gate's SQL. Every table the gate names is schema-qualified.
-      await client.query("SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)");
       return client;
     } catch (error) {
       await client.end().catch(() => undefined);

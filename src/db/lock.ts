@@ -9,18 +9,19 @@ import type { Client } from './connect.js';
 export const GATE_LOCK_KEY = '5595685873077129548';
 
 /**
- * Runs `fn` holding the gate's session advisory lock, waiting up to `waitSeconds` for another gate to
+ * Runs `fn` holding the gate's session advisory lock (its functions named with their schema: this runs
+ * outside the transactions that pin search_path), waiting up to `waitSeconds` for another gate to
  * release it (exit 75 after that). Released on every path; a crashed gate releases it by disconnecting.
  */
 export async function withAdvisoryLock<T>(client: Client, waitSeconds: number, log: Logger, fn: () => Promise<T>): Promise<T> {
-  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [GATE_LOCK_KEY]);
+  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_catalog.pg_try_advisory_lock($1) AS locked', [GATE_LOCK_KEY]);
   if (!rows[0].locked) {
     log.info({ waitSeconds }, 'another gate holds the lock; waiting for it to finish');
     if (waitSeconds === 0) throw lockTimeout(waitSeconds);
     // lock_timeout bounds the wait on advisory locks too (55P03 lock_not_available when it expires).
-    await client.query("SELECT set_config('lock_timeout', $1, false)", [`${waitSeconds}s`]);
+    await client.query("SELECT pg_catalog.set_config('lock_timeout', $1, false)", [`${waitSeconds}s`]);
     try {
-      await client.query('SELECT pg_advisory_lock($1)', [GATE_LOCK_KEY]);
+      await client.query('SELECT pg_catalog.pg_advisory_lock($1)', [GATE_LOCK_KEY]);
     } catch (error) {
       if ((error as { code?: string }).code === '55P03') throw lockTimeout(waitSeconds);
       throw error;
@@ -33,7 +34,7 @@ export async function withAdvisoryLock<T>(client: Client, waitSeconds: number, l
   } finally {
     // On a lost connection this fails, and the server has released the lock with the session: the error
     // that matters is the one `fn` threw.
-    await client.query('SELECT pg_advisory_unlock($1)', [GATE_LOCK_KEY]).catch(() => undefined);
+    await client.query('SELECT pg_catalog.pg_advisory_unlock($1)', [GATE_LOCK_KEY]).catch(() => undefined);
   }
 }
 
