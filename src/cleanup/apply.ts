@@ -1,39 +1,41 @@
 import type { Client } from '../db/connect.js';
 import { ident, qualified } from '../db/sql.js';
+import { UnavailableError } from '../errors.js';
 import { HIEVENTS_SCHEMA, REPAIRED } from '../hievents/catalogue.js';
-import type { TargetCount } from '../hievents/inventory.js';
+import { readInventory, type Inventory, type TargetCount } from '../hievents/inventory.js';
 import type { RepairTarget } from '../hievents/plan.js';
-import type { PresentSchema } from '../hievents/schema.js';
-
-/** Types whose values to_jsonb does not keep exactly: json's text, and a jsonb 'null' (it becomes SQL NULL). */
-export const JSON_TYPES = ['json', 'jsonb'];
+import { DamagedGateTablesError } from '../marker/store.js';
 
 /**
- * The exact text of the row's json/jsonb columns (SQL NULL stays JSON null, a jsonb 'null' becomes the
- * string "null"), archived beside to_jsonb of the row so that restore puts back what was there.
+ * The exact text of the row's columns that to_jsonb does not keep (SQL NULL stays JSON null, a jsonb 'null'
+ * becomes the string "null"), archived beside to_jsonb of the row so that restore puts back what was there.
+ * Column names are literals here: the transaction pins standard_conforming_strings (withTransaction).
  */
-function rawSql(columns: ReadonlyMap<string, string> | undefined): string {
-  const json = [...(columns ?? [])].filter(([, type]) => JSON_TYPES.includes(type)).map(([c]) => `'${c.replace(/'/g, "''")}', t.${ident(c)}::text`);
-  return json.length > 0 ? `pg_catalog.jsonb_build_object(${json.join(', ')})` : 'NULL::jsonb';
+function rawSql(columns: readonly string[]): string {
+  const pairs = columns.map((c) => `'${c.replace(/'/g, "''")}', t.${ident(c)}::text`);
+  return pairs.length > 0 ? `pg_catalog.jsonb_build_object(${pairs.join(', ')})` : 'NULL::jsonb';
 }
 
 /**
  * One statement per table: the rows leave the table and land in the archive, in full, in the same statement,
- * so nothing passes through this process and memory does not grow with the row count. pg_catalog is named
- * so that no function of the same name elsewhere can change what is archived.
+ * so nothing passes through this process and memory does not grow with the row count. It returns how many
+ * rows left and how many the archive took, which must be the same.
  */
-function repairSql(target: RepairTarget, schema: string, present: PresentSchema): string {
+function repairSql(target: RepairTarget, schema: string, exactText: readonly string[]): string {
   const table = qualified(HIEVENTS_SCHEMA, target.table);
   const archive = `INSERT INTO ${qualified(schema, 'archive')} (run_id, table_name, row_id, action, old_row, raw)`;
-  const saved = `pg_catalog.to_jsonb(t) AS old_row, ${rawSql(present.get(target.table))} AS raw`;
+  const saved = `pg_catalog.to_jsonb(t) AS old_row, ${rawSql(exactText)} AS raw`;
+  const counted = `SELECT (SELECT count(*) FROM changed)::int AS removed, (SELECT count(*) FROM kept)::int AS archived`;
   if (target.action === 'delete') {
-    return `WITH gone AS (DELETE FROM ${table} AS t WHERE ${target.where} RETURNING t.id, ${saved})
-      ${archive} SELECT $1, $2, id, 'delete', old_row, raw FROM gone`;
+    return `WITH changed AS (DELETE FROM ${table} AS t WHERE ${target.where} RETURNING t.id, ${saved}),
+      kept AS (${archive} SELECT $1, $2, id, 'delete', old_row, raw FROM changed RETURNING 1)
+      ${counted}`;
   }
   const assignments = Object.entries(target.defaults).map(([c, value]) => `${ident(c)} = ${value}`).join(', ');
   return `WITH old AS (SELECT t.id, ${saved} FROM ${table} AS t WHERE ${target.where} FOR UPDATE),
-      changed AS (UPDATE ${table} AS t SET ${assignments} FROM old WHERE t.id = old.id RETURNING old.id, old.old_row, old.raw)
-    ${archive} SELECT $1, $2, id, 'reset', old_row, raw FROM changed`;
+      changed AS (UPDATE ${table} AS t SET ${assignments} FROM old WHERE t.id = old.id RETURNING old.id, old.old_row, old.raw),
+      kept AS (${archive} SELECT $1, $2, id, 'reset', old_row, raw FROM changed RETURNING 1)
+      ${counted}`;
 }
 
 /**
@@ -45,16 +47,28 @@ export async function lockRepairedTables(client: Client, tables: string[]): Prom
   if (names.length > 0) await client.query(`LOCK TABLE ${names.join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
 }
 
+const counts = (targets: TargetCount[]) => JSON.stringify(targets.map((t) => [t.table, t.rows]));
+
 /**
- * Archives and repairs every target under run `runId`. Runs inside the caller's transaction: the archive,
- * the repair and the new marker commit together or not at all. Returns the rows actually touched.
+ * Archives and repairs the tables of `inventory` that have stale rows, under run `runId`. Runs inside the
+ * caller's transaction: the archive, the repair and the new marker commit together or not at all. Under the
+ * table locks, the database must still hold what the decision was made on. Returns the rows touched.
  */
-export async function applyRepair(client: Client, schema: string, runId: string, targets: RepairTarget[], present: PresentSchema): Promise<TargetCount[]> {
-  const done: TargetCount[] = [];
+export async function applyRepair(client: Client, schema: string, runId: string, inventory: Inventory): Promise<TargetCount[]> {
+  const targets = inventory.stale.filter((t) => t.rows > 0);
   await lockRepairedTables(client, targets.map((t) => t.table));
+  const now = await readInventory(client, inventory.scope);
+  if (counts(now.stale) !== counts(inventory.stale) || now.obstacles.length > 0) {
+    throw new UnavailableError('Stripe ids were written while the gate prepared the repair (a backend still running?); nothing was changed, retrying helps');
+  }
+  const done: TargetCount[] = [];
   for (const target of targets) {
-    const result = await client.query(repairSql(target, schema, present), [runId, target.table]);
-    done.push({ ...target, rows: result.rowCount ?? 0 });
+    const sql = repairSql(target, schema, inventory.exactText.get(target.table) ?? []);
+    const { rows } = await client.query<{ removed: number; archived: number }>(sql, [runId, target.table]);
+    if (rows[0].removed !== rows[0].archived) {
+      throw new DamagedGateTablesError(schema, `the archive kept ${rows[0].archived} of the ${rows[0].removed} rows of ${target.table} the repair removed`);
+    }
+    done.push({ ...target, rows: rows[0].removed });
   }
   return done;
 }

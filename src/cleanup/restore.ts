@@ -3,8 +3,8 @@ import { errorClass } from '../db/errors.js';
 import { ident, qualified } from '../db/sql.js';
 import { RefusedError } from '../errors.js';
 import { HIEVENTS_SCHEMA, repairedTable } from '../hievents/catalogue.js';
-import type { PresentSchema } from '../hievents/schema.js';
-import { JSON_TYPES } from './apply.js';
+import { presentDefaults } from '../hievents/plan.js';
+import type { PresentSchema, SchemaCheck } from '../hievents/schema.js';
 
 type Action = 'delete' | 'reset';
 
@@ -15,15 +15,17 @@ export interface Conflict {
 }
 
 /**
- * The run's archived rows of one table as a CTE named `r`, typed by the table's own row type; json/jsonb
- * columns come from their archived text, so that their values return exactly. Materialized, so that joins
- * against the live table can hash rather than scan it once per archived row.
+ * The run's archived rows of one table as a CTE named `r`, typed by the table's own row type; the columns
+ * archived as exact text come from that text, so that their values return exactly. Materialized, so that
+ * joins against the live table can hash rather than scan it once per archived row. Column names are literals
+ * here: the transaction pins standard_conforming_strings (withTransaction).
  */
-function archivedRows(schema: string, table: string, columns: ReadonlyMap<string, string>): string {
+function archivedRows(schema: string, table: string, tables: Pick<SchemaCheck, 'usable' | 'exactText'>): string {
   const typed = `jsonb_populate_record(NULL::${qualified(HIEVENTS_SCHEMA, table)}, a.old_row)`;
-  const select = [...columns].map(([c, type]) => {
+  const exact = tables.exactText.get(table) ?? [];
+  const select = [...tables.usable.get(table)!].map(([c, type]) => {
     const name = ident(c);
-    if (!JSON_TYPES.includes(type)) return `typed.${name}`;
+    if (!exact.includes(c)) return `typed.${name}`;
     const key = `'${c.replace(/'/g, "''")}'`;
     return `CASE WHEN a.raw ? ${key} THEN (a.raw ->> ${key})::${type} ELSE typed.${name} END AS ${name}`;
   });
@@ -31,12 +33,13 @@ function archivedRows(schema: string, table: string, columns: ReadonlyMap<string
     WHERE a.run_id = $1 AND a.table_name = $2 AND a.action = $3)`;
 }
 
-export async function archivedTables(client: Client, schema: string, runId: string): Promise<{ table: string; action: Action }[]> {
-  const { rows } = await client.query<{ table_name: string; action: Action }>(
-    `SELECT DISTINCT table_name, action FROM ${qualified(schema, 'archive')} WHERE run_id = $1 ORDER BY table_name`,
+/** What the archive holds of the run: per table and action, how many rows. */
+export async function archivedTables(client: Client, schema: string, runId: string): Promise<{ table: string; action: Action; rows: number }[]> {
+  const { rows } = await client.query<{ table_name: string; action: Action; rows: number }>(
+    `SELECT table_name, action, count(*)::int AS rows FROM ${qualified(schema, 'archive')} WHERE run_id = $1 GROUP BY 1, 2 ORDER BY 1, 2`,
     [runId],
   );
-  return rows.map((r) => ({ table: r.table_name, action: r.action }));
+  return rows.map((r) => ({ table: r.table_name, action: r.action, rows: r.rows }));
 }
 
 /** Archived rows that are not what a clean writes: not an object, or not the row their row_id names. */
@@ -52,12 +55,12 @@ async function malformedRows(client: Client, schema: string, runId: string): Pro
 }
 
 /** Every archived row of the run that cannot go back without colliding with a newer one (50 per check at most). */
-export async function findConflicts(client: Client, schema: string, runId: string, present: PresentSchema): Promise<Conflict[]> {
+export async function findConflicts(client: Client, schema: string, runId: string, tables: Pick<SchemaCheck, 'usable' | 'exactText'>): Promise<Conflict[]> {
   const conflicts = await malformedRows(client, schema, runId);
   if (conflicts.length > 0) return conflicts;
   for (const { table, action } of await archivedTables(client, schema, runId)) {
     const spec = repairedTable(table);
-    const columns = present.get(table);
+    const columns = tables.usable.get(table);
     if (spec?.repair.action !== action) {
       conflicts.push({ table, rowId: '*', reason: `the gate never archives a ${action} of this table` });
       continue;
@@ -67,18 +70,14 @@ export async function findConflicts(client: Client, schema: string, runId: strin
       continue;
     }
     const current = qualified(HIEVENTS_SCHEMA, table);
-    const rows = archivedRows(schema, table, columns);
+    const rows = archivedRows(schema, table, tables);
     const has = (c: string) => columns.has(c);
+    const changed = Object.entries(presentDefaults(spec, columns)).map(([c, value]) => `c.${ident(c)} IS DISTINCT FROM ${value}`);
     const checks =
       spec.repair.action === 'reset'
         ? [
-            { sql: `${rows} SELECT r.id::text AS id FROM r WHERE NOT EXISTS (SELECT 1 FROM ${current} c WHERE c.id = r.id)`, reason: 'the account no longer exists' },
-            {
-              sql: `${rows} SELECT r.id::text AS id FROM r JOIN ${current} c ON c.id = r.id WHERE ${resetColumns(spec.repair.defaults, columns)
-                .map(([c, value]) => `c.${ident(c)} IS DISTINCT FROM ${value}`)
-                .join(' OR ')}`,
-              reason: 'the account has Connect values again',
-            },
+            { sql: `${rows} SELECT r.id::text AS id FROM r WHERE NOT EXISTS (SELECT 1 FROM ${current} c WHERE c.id = r.id)`, reason: spec.repair.gone },
+            { sql: `${rows} SELECT r.id::text AS id FROM r JOIN ${current} c ON c.id = r.id WHERE ${changed.join(' OR ')}`, reason: spec.repair.again },
           ]
         : spec.collisions.map((check) => ({
             sql: `${rows} SELECT DISTINCT r.id::text AS id FROM r JOIN ${current} c ON ${check.on(has)}`,
@@ -91,9 +90,6 @@ export async function findConflicts(client: Client, schema: string, runId: strin
   }
   return conflicts;
 }
-
-const resetColumns = (defaults: Record<string, string>, columns: ReadonlyMap<string, string>) =>
-  Object.entries(defaults).filter(([c]) => columns.has(c));
 
 /**
  * The columns a deleted row goes back into: those it was archived with that the table still has and that
@@ -115,19 +111,19 @@ async function insertableColumns(client: Client, schema: string, runId: string, 
  * Puts back every row the run archived, typed by the table's own row type: deleted rows are inserted with
  * their ids, reset columns get their old values. Runs inside the caller's transaction.
  */
-export async function putBack(client: Client, schema: string, runId: string, present: PresentSchema): Promise<Record<string, number>> {
+export async function putBack(client: Client, schema: string, runId: string, tables: Pick<SchemaCheck, 'usable' | 'exactText'>): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const { table, action } of await archivedTables(client, schema, runId)) {
-    const columns = present.get(table)!;
+    const columns = tables.usable.get(table)!;
     const spec = repairedTable(table)!;
     const target = qualified(HIEVENTS_SCHEMA, table);
-    const rows = archivedRows(schema, table, columns);
+    const rows = archivedRows(schema, table, tables);
     let sql: string;
     if (spec.repair.action === 'delete') {
       const names = (await insertableColumns(client, schema, runId, table)).map(ident).join(', ');
       sql = `${rows} INSERT INTO ${target} (${names}) OVERRIDING SYSTEM VALUE SELECT ${names} FROM r`;
     } else {
-      const assignments = resetColumns(spec.repair.defaults, columns).map(([c]) => `${ident(c)} = r.${ident(c)}`);
+      const assignments = Object.keys(presentDefaults(spec, columns)).map((c) => `${ident(c)} = r.${ident(c)}`);
       sql = `${rows} UPDATE ${target} AS t SET ${assignments.join(', ')} FROM r WHERE t.id = r.id`;
     }
     const result = await client.query(sql, [runId, table, action]);

@@ -38,8 +38,8 @@ async function act(client: Client, ctx: Context, a: Assessment): Promise<Assessm
     const runId = await logRun(client, schema, { command: 'check', decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) });
     let done = a;
     if (decision === 'cleaned') {
-      const { stale, present } = a.inventory!;
-      done = { ...a, repair: await applyRepair(client, schema, runId, stale, present) };
+      const { present } = a.inventory!;
+      done = { ...a, repair: await applyRepair(client, schema, runId, a.inventory!) };
       // The tables the clean saw tell a later restore whether Hi.Events was upgraded in between.
       await setRunCounts(client, schema, runId, { ...changesOf(done), tables: [...present.keys()] });
     }

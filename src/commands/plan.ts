@@ -1,5 +1,6 @@
 import { assess } from '../assess.js';
 import { withClient } from '../db/connect.js';
+import { schemaProblems } from '../hievents/inventory.js';
 import { decisionReport, describeState, type DecisionReport } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
 
@@ -13,7 +14,7 @@ export async function runPlan(ctx: Context): Promise<PlanResult> {
   const { config, log } = ctx;
   return withClient(config.database, config.gate.dbWaitSeconds, log, async (client) => {
     const a = await assess(client, config, log, 'always');
-    return { ...decisionReport(a), unexpected: [...(a.inventory?.unknown ?? []), ...(a.inventory?.obstacles ?? [])] };
+    return { ...decisionReport(a), unexpected: schemaProblems(a.inventory) };
   });
 }
 

@@ -48,17 +48,20 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
       }
       const markerNow = await readMarker(client, schema);
       return withTransaction(client, () => refusingUnfitRows(run.id, async () => {
+        // The archive must be as the gate writes it (an older gate's lacks a column) before it is read.
+        await ensureGateSchema(client, schema);
         const tables = checkSchema(await readSchemaFacts(client));
-        await refuseUnwritable(client, schema, run, tables);
-        const { usable } = tables;
+        const archived = await archivedTables(client, schema, run.id);
+        refuseIncomplete(run, archived);
+        refuseUnwritable(run, tables, archived.map((t) => t.table));
         // A backend still running must not write rows between the checks and the put-back.
-        await lockRepairedTables(client, [...usable.keys()]);
+        await lockRepairedTables(client, archived.map((t) => t.table));
         await refuseMixing(client, run.id, markerNow, older);
         // Right after a clean the planner has no statistics for the archive and takes its rows for one:
         // a nested loop would then scan the live table once per archived row. Every statement here is a bulk
         // set operation, for which hashing is right.
         await client.query("SELECT set_config('enable_nestloop', 'off', true)");
-        const conflicts = await findConflicts(client, schema, run.id, usable);
+        const conflicts = await findConflicts(client, schema, run.id, tables);
         if (conflicts.length > 0) {
           const list = conflicts.map((c) => `${c.table} id ${c.rowId}: ${c.reason}`).join('; ');
           throw new RefusedError(
@@ -66,8 +69,7 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
               'Remove or reconcile those rows first, then run restore again. Nothing was changed.',
           );
         }
-        await ensureGateSchema(client, schema);
-        const rows = await putBack(client, schema, run.id, usable);
+        const rows = await putBack(client, schema, run.id, tables);
         const restoredBy = await logRun(client, schema, { command: 'restore', decision: 'restored', markerBefore: markerNow, configured, counts: { run: run.id, rows } });
         await markRestored(client, schema, run.id, restoredBy);
         await writeMarker(client, schema, older, restoredBy);
@@ -79,18 +81,30 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
   );
 }
 
+/** The archive must hold every row the run's log says the clean archived: nothing lost, nothing added. */
+function refuseIncomplete(run: CleanedRun, archived: { table: string; rows: number }[]): void {
+  const held = Object.fromEntries(archived.map((t) => [t.table, t.rows]));
+  const tables = [...new Set([...Object.keys(run.archived), ...Object.keys(held)])].sort();
+  const differ = tables.filter((t) => (run.archived[t] ?? 0) !== (held[t] ?? 0));
+  if (differ.length === 0) return;
+  const list = differ.map((t) => `${t}: ${held[t] ?? 0} of ${run.archived[t] ?? 0}`).join(', ');
+  throw new RefusedError(
+    `Refused: the archive of run #${run.id} does not hold what the clean archived (${list}): it was changed since, ` +
+      'and putting back part of a run would leave the rest stale. Nothing was changed.',
+  );
+}
+
 /**
  * What the schema allows: every archived table must be of a shape the gate knows and one it may write, and
  * the backend must still read the data where it goes back to (an upgrade since the clean may have moved it).
  */
-async function refuseUnwritable(client: Client, schema: string, run: CleanedRun, { usable, unknown, obstacles }: SchemaCheck): Promise<void> {
+function refuseUnwritable(run: CleanedRun, { usable, unknown, restoreObstacles }: SchemaCheck, archived: string[]): void {
   const problems: string[] = [];
-  const archived = await archivedTables(client, schema, run.id);
-  for (const { table } of archived) {
-    problems.push(...unknown.filter((u) => u.startsWith(`${table}.`)), ...(obstacles.get(table) ?? []));
+  for (const table of archived) {
+    problems.push(...unknown.filter((u) => u.startsWith(`${table}.`)), ...(restoreObstacles.get(table) ?? []));
     const newer = repairedTable(table)?.supersededBy;
     // Older gates did not record the tables they saw: the archive shows whether `newer` was cleaned.
-    const sawNewer = run.tables ? run.tables.includes(newer ?? '') : archived.some((t) => t.table === newer);
+    const sawNewer = run.tables ? run.tables.includes(newer ?? '') : archived.includes(newer ?? '');
     if (newer && usable.has(newer) && !sawNewer) {
       problems.push(
         `run #${run.id} archived ${table} before Hi.Events kept that data in ${newer} (an upgrade since the clean): ` +

@@ -1,6 +1,6 @@
 import { withClient } from '../db/connect.js';
 import { withTransaction } from '../db/transaction.js';
-import { readInventory } from '../hievents/inventory.js';
+import { readInventory, schemaProblems } from '../hievents/inventory.js';
 import { detectShape } from '../hievents/schema.js';
 import { configuredIdentity } from '../assess.js';
 import { displayState, type Marker, type StripeState } from '../marker/state.js';
@@ -41,7 +41,7 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
       stripeIds: Object.fromEntries(inventory.stale.map((t) => [t.table, t.rows])),
       history: inventory.history,
       shape: detectShape(inventory.present),
-      unexpected: [...inventory.unknown, ...inventory.obstacles],
+      unexpected: schemaProblems(inventory),
       runs: await recentRuns(client, config.gate.schema, 5),
     };
   });

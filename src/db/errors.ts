@@ -1,4 +1,4 @@
-import { ExitCode, GateError, UnavailableError } from '../errors.js';
+import { ExitCode, GateError, LockTimeoutError, UnavailableError } from '../errors.js';
 
 /** The SQLSTATE codes the gate tells apart (PostgreSQL, Appendix A). */
 export const SqlState = {
@@ -8,6 +8,7 @@ export const SqlState = {
   insufficientPrivilege: '42501',
   readOnlyTransaction: '25006',
   lockNotAvailable: '55P03',
+  queryCanceled: '57014',
   invalidPassword: '28P01',
   invalidAuthorization: '28000',
 } as const;
@@ -61,7 +62,22 @@ export function fromDatabase(error: unknown, target: string, user: string): unkn
   }
   switch (errorCode(error)) {
     case SqlState.insufficientPrivilege:
+      if (/row-level security/.test(message)) {
+        return new GateError(
+          `row-level security hides rows of a table from the database role ${user} (${message}); the gate must see every row: ` +
+            'run it as the table owner, or as a role with BYPASSRLS',
+          ExitCode.config,
+          { cause: error },
+        );
+      }
       return new GateError(`the database role ${user} lacks a privilege the gate needs (${message}): ${grantFor(message, user)}`, ExitCode.config, { cause: error });
+    case SqlState.lockNotAvailable:
+      return new LockTimeoutError(`a table the gate needs stayed locked by another session past lock_timeout (${message}); nothing was changed, retrying helps`);
+    case SqlState.queryCanceled:
+      return new UnavailableError(
+        `the server cancelled a statement of the gate (${message}): a statement_timeout set for the database or role, or a cancel request; nothing was changed, retrying helps`,
+        { cause: error },
+      );
     case SqlState.readOnlyTransaction:
       return new GateError(
         `the database at ${target} is read-only (${message}): a standby, or default_transaction_read_only is on, and this run must write. ` +

@@ -1,12 +1,16 @@
 import type { Client } from './connect.js';
 
 /**
- * Only built-in functions and operators inside the gate's transactions: an object in the database
- * (public.to_jsonb(stripe_customers), say) must not redirect what the gate reads, archives or restores.
- * Transaction-local, so that a pooled server connection (PgBouncer) keeps its own search_path afterwards.
- * Every table the gate names is schema-qualified.
+ * The settings the gate's SQL relies on, whatever the database or role sets by default:
+ * - search_path: only built-in functions and operators; an object in the database (public.to_jsonb(
+ *   stripe_customers), say) must not redirect what the gate reads, archives or restores. Every table the gate
+ *   names is schema-qualified.
+ * - standard_conforming_strings: a backslash in a quoted name is a backslash.
+ * - row_security off: a policy hiding rows from the gate's role is an error (42501), never a silent undercount.
+ * Transaction-local, so that a pooled server connection (PgBouncer) keeps its own settings afterwards.
  */
-const PIN_SEARCH_PATH = "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)";
+const PIN_SETTINGS = `SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true),
+  pg_catalog.set_config('standard_conforming_strings', 'on', true), pg_catalog.set_config('row_security', 'off', true)`;
 
 /**
  * Runs `fn` in one transaction: committed when it returns, rolled back when it throws. A plain BEGIN keeps
@@ -15,7 +19,7 @@ const PIN_SEARCH_PATH = "SELECT pg_catalog.set_config('search_path', 'pg_catalog
 export async function withTransaction<T>(client: Client, fn: () => Promise<T>, access: 'default' | 'read only' = 'default'): Promise<T> {
   await client.query(access === 'read only' ? 'BEGIN READ ONLY' : 'BEGIN');
   try {
-    await client.query(PIN_SEARCH_PATH);
+    await client.query(PIN_SETTINGS);
     const result = await fn();
     await client.query('COMMIT');
     return result;

@@ -17,6 +17,9 @@ export const HIEVENTS_SCHEMA = 'public';
  */
 export type StaleScope = 'everything' | 'connect';
 
+/** Laravel's soft-delete column: the backend ignores rows where it is set. */
+export const SOFT_DELETE = 'deleted_at';
+
 /** Tells whether a column of the table exists in the database at hand. */
 export type Has = (column: string) => boolean;
 
@@ -44,9 +47,10 @@ export interface RepairedTable {
   columns: Record<string, ColumnSpec>;
   /**
    * delete: the row cannot stay (its id is NOT NULL or UNIQUE, so nulling it in place is wrong);
-   * reset: these columns go back to their Hi.Events defaults (SQL literals).
+   * reset: these columns go back to their Hi.Events defaults (SQL literals); a restore of a reset row is
+   * refused when the row is gone, or when its columns hold values again (`gone`, `again` say so).
    */
-  repair: { action: 'delete' } | { action: 'reset'; defaults: Record<string, 'NULL' | 'false'> };
+  repair: { action: 'delete' } | { action: 'reset'; defaults: Record<string, 'NULL' | 'false'>; gone: string; again: string };
   /** The rows each change strands, as SQL over the table's own columns; null: it strands none. */
   strands: Record<StaleScope, (has: Has) => string | null>;
   /**
@@ -157,7 +161,7 @@ export const REPAIRED: readonly RepairedTable[] = [
       stripe_connect_setup_complete: { types: BOOL },
       stripe_connect_account_type: { types: TEXT, since: 'v1.0' },
     },
-    repair: { action: 'reset', defaults: CONNECT_DEFAULTS },
+    repair: { action: 'reset', defaults: CONNECT_DEFAULTS, gone: 'the account no longer exists', again: 'the account has Connect values again' },
     strands: { everything: notDefault(CONNECT_DEFAULTS), connect: notDefault(CONNECT_DEFAULTS) },
     collisions: [],
     reconnect: true,

@@ -11,6 +11,8 @@ export interface TargetCount extends RepairTarget {
 /** What the database holds: the known tables present and how many rows of each kind carry Stripe ids. */
 export interface Inventory {
   present: PresentSchema;
+  /** Per table, the columns a repair archives as exact text too. */
+  exactText: ReadonlyMap<string, readonly string[]>;
   scope: StaleScope;
   /** Rows in the scope that hold Stripe ids in use: what a repair of that scope would touch. */
   stale: TargetCount[];
@@ -31,15 +33,19 @@ async function countRows(client: Client, sets: RowSet[]): Promise<number[]> {
   return sets.map((_, i) => Number(rows[0][`c${i}`]));
 }
 
-/** Counts the rows a repair of `scope` would touch, and the payment history, in one round trip. */
+/**
+ * Counts the rows a repair of `scope` would touch, and the payment history, in one round trip. Inside a
+ * transaction that pins search_path (withTransaction).
+ */
 export async function readInventory(client: Client, scope: StaleScope): Promise<Inventory> {
-  const { usable: present, unknown, obstacles } = checkSchema(await readSchemaFacts(client));
+  const { usable: present, exactText, unknown, obstacles } = checkSchema(await readSchemaFacts(client));
   const targets = repairTargets(scope, present);
   const history = historySets(present);
   const counts = await countRows(client, [...targets, ...history]);
   const stale = targets.map((target, i) => ({ ...target, rows: counts[i] }));
   return {
     present,
+    exactText,
     scope,
     stale,
     history: Object.fromEntries(history.map((h, i) => [h.table, counts[targets.length + i]])),
@@ -50,4 +56,9 @@ export async function readInventory(client: Client, scope: StaleScope): Promise<
 
 export function totalRows(targets: TargetCount[]): number {
   return targets.reduce((sum, target) => sum + target.rows, 0);
+}
+
+/** Everything about the schema that keeps the gate from a repair, in words. */
+export function schemaProblems(inventory: Inventory | null): string[] {
+  return inventory ? [...inventory.unknown, ...inventory.obstacles] : [];
 }

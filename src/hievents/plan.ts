@@ -1,5 +1,5 @@
 import { ident } from '../db/sql.js';
-import { HISTORY, REPAIRED, type StaleScope } from './catalogue.js';
+import { HISTORY, REPAIRED, type RepairedTable, type StaleScope } from './catalogue.js';
 import type { PresentSchema } from './schema.js';
 
 export type { StaleScope } from './catalogue.js';
@@ -16,14 +16,18 @@ export interface RepairTarget extends RowSet {
   defaults: Record<string, string>;
 }
 
+/** For a reset: the columns of `spec` the table has, each with the value a repair gives it. */
+export function presentDefaults(spec: RepairedTable, columns: ReadonlyMap<string, string>): Record<string, string> {
+  return spec.repair.action === 'reset' ? Object.fromEntries(Object.entries(spec.repair.defaults).filter(([c]) => columns.has(c))) : {};
+}
+
 /** The rows a repair of `scope` touches, in the order it touches them, for the tables that exist. */
 export function repairTargets(scope: StaleScope, present: PresentSchema): RepairTarget[] {
   return REPAIRED.flatMap((spec) => {
     const columns = present.get(spec.table);
     const where = columns && spec.strands[scope]((c) => columns.has(c));
     if (!columns || !where) return [];
-    const defaults = spec.repair.action === 'reset' ? Object.fromEntries(Object.entries(spec.repair.defaults).filter(([c]) => columns.has(c))) : {};
-    return [{ table: spec.table, where, action: spec.repair.action, defaults }];
+    return [{ table: spec.table, where, action: spec.repair.action, defaults: presentDefaults(spec, columns) }];
   });
 }
 
@@ -33,7 +37,8 @@ export function historySets(present: PresentSchema): RowSet[] {
     const columns = present.get(table);
     const set = Object.keys(ids).filter((c) => columns?.has(c)).map((c) => `${ident(c)} IS NOT NULL`);
     if (!columns || set.length === 0) return [];
-    const filter = only && columns.has(only.column) ? ` AND ${ident(only.column)} = '${only.equals}'` : '';
+    // Compared as text: a column of another type (an enum, json) must not make the count fail.
+    const filter = only && columns.has(only.column) ? ` AND ${ident(only.column)}::text = '${only.equals}'` : '';
     return [{ table, where: `(${set.join(' OR ')})${filter}` }];
   });
 }

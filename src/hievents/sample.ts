@@ -1,6 +1,6 @@
 import type { Client } from '../db/connect.js';
 import { ident, qualified } from '../db/sql.js';
-import { HIEVENTS_SCHEMA, REPAIRED } from './catalogue.js';
+import { HIEVENTS_SCHEMA, REPAIRED, SOFT_DELETE } from './catalogue.js';
 import type { PresentSchema } from './schema.js';
 
 export interface StoredIds {
@@ -21,7 +21,7 @@ export async function sampleStoredIds(client: Client, present: PresentSchema, li
     if (!spec.sample || !columns?.has(spec.sample.id) || (spec.supersededBy && present.has(spec.supersededBy))) continue;
     const { kind, id, account } = spec.sample;
     const accountSql = account && columns.has(account) ? `t.${ident(account)}` : 'NULL';
-    const live = columns.has('deleted_at') ? 't.deleted_at IS NULL' : 'true';
+    const live = columns.has(SOFT_DELETE) ? `t.${ident(SOFT_DELETE)} IS NULL` : 'true';
     const { rows } = await client.query<{ id: string; account: string | null }>(
       `SELECT t.${ident(id)} AS id, ${accountSql} AS account FROM ${qualified(HIEVENTS_SCHEMA, spec.table)} t
         WHERE t.${ident(id)} IS NOT NULL AND ${live} ORDER BY t.id DESC LIMIT $1`,

@@ -1,5 +1,7 @@
 import type { Client } from '../db/connect.js';
+import { obstaclesOf, readRelations, type Relation } from '../db/relations.js';
 import { ident } from '../db/sql.js';
+import { DamagedGateTablesError } from './store.js';
 
 /**
  * The gate's own tables, created on the first write. Every statement is idempotent, so a database that an
@@ -45,17 +47,57 @@ function schemaDdl(schema: string): string {
     COMMENT ON TABLE ${s}.archive IS 'stripe-mode-gate: every row a clean deleted and every row whose values it reset, in full'`;
 }
 
+/** The gate's tables as it creates them: column -> type (format_type without modifiers). */
+const GATE_TABLES: Record<string, Record<string, string>> = {
+  marker: {
+    singleton: 'boolean',
+    stripe_mode: 'text',
+    saas_mode: 'boolean',
+    platforms: 'jsonb',
+    recorded_at: 'timestamp with time zone',
+    recorded_by: 'text',
+    run_id: 'bigint',
+  },
+  run_log: {
+    id: 'bigint',
+    at: 'timestamp with time zone',
+    command: 'text',
+    decision: 'text',
+    marker_before: 'jsonb',
+    configured: 'jsonb',
+    counts: 'jsonb',
+    gate_version: 'text',
+    restored_by: 'bigint',
+  },
+  archive: { run_id: 'bigint', table_name: 'text', row_id: 'bigint', action: 'text', old_row: 'jsonb', raw: 'jsonb' },
+};
+
+function missingSomething(relations: Relation[]): boolean {
+  return Object.entries(GATE_TABLES).some(([table, columns]) => {
+    const found = relations.find((r) => r.table === table);
+    return !found || Object.keys(columns).some((c) => !found.columns.includes(c));
+  });
+}
+
 /**
- * Runs the DDL only when something is missing: CREATE SCHEMA checks the database's CREATE privilege even
- * when the schema exists, and ALTER/COMMENT need ownership and take an exclusive lock even as no-ops.
+ * Makes sure the gate's tables are there and as the gate made them, before it writes. Runs the DDL only when
+ * something is missing: CREATE SCHEMA checks the database's CREATE privilege even when the schema exists, and
+ * ALTER/COMMENT need ownership and take an exclusive lock even as no-ops. A table of another shape, or one
+ * that something else acts on (a trigger on the archive could drop what a repair removes), is a damage.
+ * Inside a transaction that pins search_path (withTransaction).
  */
 export async function ensureGateSchema(client: Client, schema: string): Promise<void> {
-  const { rows } = await client.query<{ complete: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND (
-       SELECT count(*) FROM information_schema.columns
-        WHERE table_schema = $3 AND (table_name, column_name) IN (('run_log', 'restored_by'), ('archive', 'raw'))
-     ) = 2 AS complete`,
-    [`${ident(schema)}.marker`, `${ident(schema)}.archive`, schema],
-  );
-  if (!rows[0].complete) await client.query(schemaDdl(schema));
+  let relations = await readRelations(client, schema, Object.keys(GATE_TABLES));
+  if (missingSomething(relations)) {
+    await client.query(schemaDdl(schema));
+    relations = await readRelations(client, schema, Object.keys(GATE_TABLES));
+  }
+  const problems = relations.flatMap((r) => {
+    const odd = Object.entries(GATE_TABLES[r.table]).flatMap(([column, type]) => {
+      const actual = r.types[r.columns.indexOf(column)];
+      return actual === type ? [] : [`${r.table}.${column} is ${actual ?? 'missing'}, expected ${type}`];
+    });
+    return [...obstaclesOf(r, { byId: false, references: () => false }), ...odd];
+  });
+  if (problems.length > 0) throw new DamagedGateTablesError(schema, problems.join('; '));
 }

@@ -140,11 +140,13 @@ export interface CleanedRun {
   restoredBy: string | null;
   /** The Hi.Events tables the clean saw (null for runs of older gates, which did not record them). */
   tables: string[] | null;
+  /** Rows the clean archived, per table, as its run log says. */
+  archived: Record<string, number>;
 }
 
 /** A cleaned run: the one asked for, or the newest. */
 export async function findCleanedRun(client: Client, schema: string, runId?: string): Promise<CleanedRun | null> {
-  const rows = await gateRows<{ id: string; marker_before: unknown; restored_by: string | null; counts: { tables?: unknown } | null }>(
+  const rows = await gateRows<{ id: string; marker_before: unknown; restored_by: string | null; counts: { tables?: unknown; repair?: unknown } | null }>(
     client,
     schema,
     `SELECT id, marker_before, restored_by, counts FROM ${qualified(schema, 'run_log')}
@@ -158,11 +160,14 @@ export async function findCleanedRun(client: Client, schema: string, runId?: str
   const state = parseState(before);
   if (typeof state === 'string') throw new DamagedGateTablesError(schema, `run #${row.id} keeps a marker with ${state}`);
   const tables = Array.isArray(row.counts?.tables) ? row.counts.tables.map(String) : null;
+  const repair = (row.counts?.repair ?? {}) as Record<string, { rows?: unknown }>;
+  const archived = Object.fromEntries(Object.entries(repair).map(([table, done]) => [table, Number(done?.rows)]));
   return {
     id: String(row.id),
     markerBefore: { ...state, recordedAt: String(before?.recordedAt ?? ''), recordedBy: String(before?.recordedBy ?? '') },
     restoredBy: row.restored_by === null ? null : String(row.restored_by),
     tables,
+    archived,
   };
 }
 

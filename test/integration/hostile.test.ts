@@ -174,47 +174,99 @@ describe('every state of the database is a documented exit, naming the cause', (
     await db.query(`ALTER DATABASE ${db.name} SET default_transaction_read_only = on`);
     expect(await check(TEST_KEYS)).toMatchObject({ decision: 'match', exitCode: 0 });
   });
+});
 
-  describe('tampered gate tables are refused, never guessed', () => {
-    const cases: [string, string[], string][] = [
-      ['a marker with null platforms', ['ALTER TABLE stripe_mode_gate.marker ALTER COLUMN platforms DROP NOT NULL', 'UPDATE stripe_mode_gate.marker SET platforms = NULL'], 'the marker has platforms null'],
-      ['a marker with an unknown platform', [`UPDATE stripe_mode_gate.marker SET platforms = '{"us": {"accountId": null, "keyFingerprint": null}}'`], 'unknown platform "us"'],
-      ['two marker rows', ['ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_pkey', "INSERT INTO stripe_mode_gate.marker (singleton, stripe_mode, saas_mode, platforms, recorded_by) VALUES (true, 'live', false, '{}', 'x')"], 'more than one row'],
-      ['a mode in the wrong case', ['ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_stripe_mode_check', "UPDATE stripe_mode_gate.marker SET stripe_mode = 'Test'"], 'Stripe mode "Test"'],
-      ['a marker without its mode column', ['ALTER TABLE stripe_mode_gate.marker DROP COLUMN stripe_mode'], 'column "stripe_mode" does not exist'],
-    ];
-    it.each(cases)('%s', async (_name, tamper, named) => {
-      db = await freshDatabase('E');
-      await adoptTest();
-      for (const sql of tamper) await db.query(sql);
+describe('what else could act on a repair', () => {
+  it('a trigger on an empty Stripe table never fires: only tables with stale rows are written', async () => {
+    db = await freshDatabase('F');
+    await adoptTest();
+    await db.query('DELETE FROM organizer_stripe_platforms');
+    await db.query('CREATE FUNCTION wipe() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM public.webhooks; RETURN NULL; END $$');
+    await db.query('CREATE TRIGGER wipe_webhooks AFTER DELETE ON organizer_stripe_platforms FOR EACH STATEMENT EXECUTE FUNCTION wipe()');
+    const result = await cleanToLive();
+    expect(result).toMatchObject({ decision: 'cleaned' });
+    expect(result.changes.repair.organizer_stripe_platforms).toBeUndefined();
+    expect(await db.query('SELECT count(*)::int AS n FROM webhooks')).toEqual([{ n: 1 }]);
+  });
+
+  it('row-level security hiding rows from the role is 78, never a silent undercount', async () => {
+    db = await freshDatabase('E');
+    await adoptTest();
+    await db.query("CREATE ROLE rls_app LOGIN PASSWORD 'rls-app-password-1'");
+    await db.query('GRANT USAGE ON SCHEMA public, stripe_mode_gate TO rls_app; GRANT ALL ON ALL TABLES IN SCHEMA public, stripe_mode_gate TO rls_app');
+    await db.query('ALTER TABLE stripe_customers ENABLE ROW LEVEL SECURITY');
+    await db.query('CREATE POLICY none_visible ON stripe_customers USING (false)');
+    const url = new URL(db.url);
+    url.username = 'rls_app';
+    url.password = 'rls-app-password-1';
+    try {
       const before = await db.checksums();
-      const error = await failure(check(TEST_KEYS));
-      expect(error.exitCode).toBe(65);
-      expect(error.message).toContain(named);
-      expect(error.message).toContain('adopt --force');
+      const error = await failure(runCheck((await gateContext({ DATABASE_URL: url.toString(), ...LIVE_KEYS })).ctx));
+      expect(error.exitCode).toBe(78);
+      expect(error.message).toContain('row-level security hides rows');
       expect(await db.checksums()).toEqual(before);
-    });
+    } finally {
+      await db.query('DROP OWNED BY rls_app; DROP ROLE rls_app');
+    }
+  });
 
-    it('status shows the damage rather than failing on it', async () => {
-      db = await freshDatabase('E');
-      await adoptTest();
-      await db.query(`UPDATE stripe_mode_gate.marker SET platforms = '[]'`);
-      const { runStatus } = await import('../../src/commands/status.js');
-      const status = await runStatus(await ctx(TEST_KEYS));
-      expect(status.stored).toBeNull();
-      expect(status.damaged).toContain('the marker has platforms []');
-      expect(status.stripeIds.stripe_customers).toBe(6);
-    });
+  it('a table whose ids are not unique is refused by name: its rows could not be told apart', async () => {
+    db = await freshDatabase('E');
+    await adoptTest();
+    await db.query('ALTER TABLE accounts DROP CONSTRAINT accounts_pkey CASCADE');
+    const before = await db.checksums();
+    const result = await cleanToLive();
+    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
+    expect(result.message).toContain('accounts has no unique, not-null id');
+    expect(await db.checksums()).toEqual(before);
+  });
 
-    it('adopt --force mends a marker with two rows', async () => {
-      db = await freshDatabase('E');
-      await adoptTest();
-      await db.query('ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_pkey');
-      await db.query("INSERT INTO stripe_mode_gate.marker (singleton, stripe_mode, saas_mode, platforms, recorded_by) VALUES (true, 'live', false, '{}', 'x')");
-      const { adoptCommand } = await import('../../src/commands/adopt.js');
-      await adoptCommand(await ctx(TEST_KEYS), { mode: 'test', force: true });
-      expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'test' }]);
-      expect(await check(TEST_KEYS)).toMatchObject({ decision: 'match' });
-    });
+  it("a foreign key onto the Connect columns of accounts is refused by name: the reset would reach it", async () => {
+    db = await freshDatabase('B');
+    await adoptTest();
+    await db.query('ALTER TABLE accounts ADD CONSTRAINT accounts_stripe_account_key UNIQUE (stripe_account_id)');
+    await db.query('CREATE TABLE payout_notes (id serial PRIMARY KEY, stripe_account_id varchar REFERENCES accounts (stripe_account_id) ON UPDATE CASCADE)');
+    await db.query("INSERT INTO payout_notes (stripe_account_id) SELECT stripe_account_id FROM accounts WHERE stripe_account_id IS NOT NULL");
+    const before = await db.checksums();
+    const result = await cleanToLive();
+    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
+    expect(result.message).toContain('payout_notes references accounts');
+    expect(await db.checksums()).toEqual(before);
+  });
+
+  it('a Stripe table locked by another session past lock_timeout is 75, with nothing changed', async () => {
+    db = await freshDatabase('E');
+    await adoptTest();
+    await db.query(`ALTER DATABASE ${db.name} SET lock_timeout = '200ms'`);
+    const pg = await import('pg');
+    const holder = new pg.default.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN; LOCK TABLE stripe_customers IN ACCESS EXCLUSIVE MODE');
+      const error = await failure(cleanToLive());
+      expect(error.exitCode).toBe(75);
+      expect(error.message).toContain('stayed locked by another session');
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    expect(await db.query('SELECT count(*)::int AS n FROM stripe_customers')).toEqual([{ n: 6 }]);
   });
 });
+
+describe('restore is exact for every kind of column', () => {
+  it('json arrays, domains over jsonb, and odd column names, whatever standard_conforming_strings says', async () => {
+    db = await freshDatabase('F');
+    await db.query(`ALTER DATABASE ${db.name} SET standard_conforming_strings = off`);
+    await db.query("CREATE DOMAIN details AS jsonb");
+    await db.query(`ALTER TABLE organizer_stripe_platforms ADD COLUMN history json[], ADD COLUMN extra details, ADD COLUMN "j\\'x" json`);
+    await db.query(`UPDATE organizer_stripe_platforms SET history = ARRAY['{"b":1,  "b":2}'::json], extra = 'null', "j\\'x" = '{ "a" : 1 }'`);
+    await adoptTest();
+    const before = await db.checksums();
+    await cleanToLive();
+    await runRestore(await ctx(TEST_KEYS));
+    expect(await db.checksums()).toEqual(before);
+    expect(await db.query('SELECT count(*)::int AS n FROM organizer_stripe_platforms WHERE extra IS NULL')).toEqual([{ n: 0 }]);
+  });
+});
+

@@ -1,0 +1,100 @@
+// The gate's own tables (marker, run log, archive) changed by hand or by another program: refused (65) with
+// what is wrong, never guessed; restore puts back a run only when its archive is whole.
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCheck } from '../../src/commands/check.js';
+import { runRestore } from '../../src/commands/restore.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+
+let db: TestDatabase | undefined;
+afterEach(async () => {
+  await db?.close();
+  db = undefined;
+});
+
+const ctx = async (env: Record<string, string>) => (await gateContext({ DATABASE_URL: db!.url, ...env })).ctx;
+const check = async (env: Record<string, string>) => runCheck(await ctx(env));
+const failure = (p: Promise<unknown>) => p.then(() => ({ exitCode: 0, message: 'no error' }), (e: Error & { exitCode?: number }) => ({ exitCode: e.exitCode, message: e.message }));
+const adoptTest = () => check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+const cleanToLive = () => check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
+
+describe('tampered gate tables are refused, never guessed', () => {
+  const cases: [string, string[], string][] = [
+    ['a marker with null platforms', ['ALTER TABLE stripe_mode_gate.marker ALTER COLUMN platforms DROP NOT NULL', 'UPDATE stripe_mode_gate.marker SET platforms = NULL'], 'the marker has platforms null'],
+    ['a marker with an unknown platform', [`UPDATE stripe_mode_gate.marker SET platforms = '{"us": {"accountId": null, "keyFingerprint": null}}'`], 'unknown platform "us"'],
+    ['two marker rows', ['ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_pkey', "INSERT INTO stripe_mode_gate.marker (singleton, stripe_mode, saas_mode, platforms, recorded_by) VALUES (true, 'live', false, '{}', 'x')"], 'more than one row'],
+    ['a mode in the wrong case', ['ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_stripe_mode_check', "UPDATE stripe_mode_gate.marker SET stripe_mode = 'Test'"], 'Stripe mode "Test"'],
+    ['a marker without its mode column', ['ALTER TABLE stripe_mode_gate.marker DROP COLUMN stripe_mode'], 'column "stripe_mode" does not exist'],
+  ];
+  it.each(cases)('%s', async (_name, tamper, named) => {
+    db = await freshDatabase('E');
+    await adoptTest();
+    for (const sql of tamper) await db.query(sql);
+    const before = await db.checksums();
+    const error = await failure(check(TEST_KEYS));
+    expect(error.exitCode).toBe(65);
+    expect(error.message).toContain(named);
+    expect(error.message).toContain('adopt --force');
+    expect(await db.checksums()).toEqual(before);
+  });
+
+  it('status shows the damage rather than failing on it', async () => {
+    db = await freshDatabase('E');
+    await adoptTest();
+    await db.query(`UPDATE stripe_mode_gate.marker SET platforms = '[]'`);
+    const { runStatus } = await import('../../src/commands/status.js');
+    const status = await runStatus(await ctx(TEST_KEYS));
+    expect(status.stored).toBeNull();
+    expect(status.damaged).toContain('the marker has platforms []');
+    expect(status.stripeIds.stripe_customers).toBe(6);
+  });
+
+  it('adopt --force mends a marker with two rows', async () => {
+    db = await freshDatabase('E');
+    await adoptTest();
+    await db.query('ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_pkey');
+    await db.query("INSERT INTO stripe_mode_gate.marker (singleton, stripe_mode, saas_mode, platforms, recorded_by) VALUES (true, 'live', false, '{}', 'x')");
+    const { adoptCommand } = await import('../../src/commands/adopt.js');
+    await adoptCommand(await ctx(TEST_KEYS), { mode: 'test', force: true });
+    expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'test' }]);
+    expect(await check(TEST_KEYS)).toMatchObject({ decision: 'match' });
+  });
+});
+
+
+describe('the archive', () => {
+  it('with a trigger that drops what it is given: the repair is refused and nothing is lost', async () => {
+    db = await freshDatabase('E');
+    await adoptTest();
+    await db.query('CREATE FUNCTION drop_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$');
+    await db.query('CREATE TRIGGER swallow BEFORE INSERT ON stripe_mode_gate.archive FOR EACH ROW EXECUTE FUNCTION drop_row()');
+    const before = await db.checksums();
+    const error = await failure(cleanToLive());
+    expect(error.exitCode).toBe(65);
+    expect(error.message).toContain('archive has the trigger swallow');
+    expect(await db.checksums()).toEqual(before);
+  });
+
+  it('emptied since the clean: restore refuses rather than report a restore of nothing', async () => {
+    db = await freshDatabase('E');
+    await adoptTest();
+    await cleanToLive();
+    await db.query("DELETE FROM stripe_mode_gate.archive WHERE table_name = 'stripe_customers' AND row_id > 2");
+    const before = await db.checksums();
+    const error = await failure(runRestore(await ctx(TEST_KEYS)));
+    expect(error.exitCode).toBe(65);
+    expect(error.message).toContain('does not hold what the clean archived (stripe_customers: 2 of 6)');
+    expect(await db.checksums()).toEqual(before);
+    expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'live' }]);
+  });
+
+  it('written by an older gate (no raw column): restore brings the column and puts the rows back', async () => {
+    db = await freshDatabase('F');
+    await adoptTest();
+    const before = await db.checksums();
+    await cleanToLive();
+    await db.query('ALTER TABLE stripe_mode_gate.archive DROP COLUMN raw');
+    await runRestore(await ctx(TEST_KEYS));
+    expect(await db.checksums()).toEqual(before);
+  });
+});
