@@ -69,7 +69,12 @@ async function waitReady(url: string, server: ChildProcess, log: () => string): 
   }
 }
 
-export async function startPostgres(): Promise<TestServer> {
+/**
+ * A throwaway server. With `standby`, the cluster is first started as a primary, given its data by `prepare`,
+ * stopped cleanly and started again as a hot standby: in recovery for good (no primary to follow), read-only,
+ * as a replica that a DATABASE_URL points at by mistake.
+ */
+export async function startPostgres(options: { standby?: { prepare: (url: string) => Promise<void> } } = {}): Promise<TestServer> {
   const bin = await binDir();
   const dir = mkdtempSync(join(tmpdir(), 'smg-pg-'));
   chmodSync(dir, 0o755);
@@ -82,26 +87,39 @@ export async function startPostgres(): Promise<TestServer> {
   if (prefix.length > 0) execFileSync('chown', ['postgres', dir]);
   exec(prefix, join(bin, 'initdb'), ['-D', data, '-U', 'gate', '--pwfile', join(dir, 'pwfile'), '--auth=scram-sha-256', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
-  const [file, ...args] = [
-    ...prefix,
-    join(bin, 'postgres'),
-    ...['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'],
-    ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'],
-  ];
-  let output = '';
-  const server = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout!.on('data', (d) => (output += d));
-  server.stderr!.on('data', (d) => (output = (output + d).slice(-4000)));
   const url = `postgresql://gate:${password}@127.0.0.1:${port}/postgres`;
-  const version = await waitReady(url, server, () => output);
-  return {
-    url,
-    password,
-    version,
-    async stop() {
+  const launch = async () => {
+    const [file, ...args] = [
+      ...prefix,
+      join(bin, 'postgres'),
+      ...['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'],
+      ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'],
+    ];
+    let output = '';
+    const server = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stdout!.on('data', (d) => (output += d));
+    server.stderr!.on('data', (d) => (output = (output + d).slice(-4000)));
+    const version = await waitReady(url, server, () => output);
+    const stop = async () => {
       const exited = server.exitCode === null ? new Promise((resolve) => server.once('exit', resolve)) : null;
       exec(prefix, join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w']);
       await exited;
+    };
+    return { version, stop };
+  };
+  let running = await launch();
+  if (options.standby) {
+    await options.standby.prepare(url);
+    await running.stop();
+    exec(prefix, 'touch', [join(data, 'standby.signal')]);
+    running = await launch();
+  }
+  return {
+    url,
+    password,
+    version: running.version,
+    async stop() {
+      await running.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -29,6 +29,12 @@ const SCHEMA_VARIATIONS = [
   'DROP TABLE stripe_payouts',
   'DROP TABLE organizer_stripe_platforms',
   'ALTER TABLE stripe_customers RENAME TO stripe_customers_old; CREATE VIEW stripe_customers AS SELECT * FROM stripe_customers_old',
+  'ALTER TABLE organizer_stripe_platforms ADD COLUMN history json[] DEFAULT ARRAY[\'{"a":  1}\'::json]',
+  'ALTER TABLE accounts DROP CONSTRAINT accounts_pkey CASCADE',
+  'CREATE RULE keep AS ON DELETE TO account_stripe_platforms DO INSTEAD NOTHING',
+  'CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$; CREATE TRIGGER noop BEFORE DELETE ON stripe_customers FOR EACH ROW EXECUTE FUNCTION noop()',
+  'ALTER TABLE order_refunds ALTER COLUMN payment_provider TYPE jsonb USING to_jsonb(payment_provider)',
+  'CREATE TABLE stripe_terminal_readers (id serial PRIMARY KEY, platform_id bigint REFERENCES organizer_stripe_platforms (id))',
 ];
 
 /** Damage to the gate's own tables, after a first run wrote them. */
@@ -41,6 +47,8 @@ const GATE_DAMAGE = [
   'ALTER TABLE stripe_mode_gate.run_log DROP COLUMN counts',
   'ALTER TABLE stripe_mode_gate.marker ALTER COLUMN saas_mode TYPE text',
   'DROP TABLE stripe_mode_gate.archive',
+  'CREATE FUNCTION drop_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$; CREATE TRIGGER swallow BEFORE INSERT ON stripe_mode_gate.archive FOR EACH ROW EXECUTE FUNCTION drop_row()',
+  'ALTER TABLE stripe_mode_gate.archive ALTER COLUMN raw TYPE text',
 ];
 
 const DOCUMENTED = [0, 64, 65, 66, 78];
