@@ -4,7 +4,7 @@ import { ident, qualified } from '../db/sql.js';
 import { RefusedError } from '../errors.js';
 import { HIEVENTS_SCHEMA, repairedTable } from '../hievents/catalogue.js';
 import { presentDefaults } from '../hievents/plan.js';
-import type { PresentSchema, SchemaCheck } from '../hievents/schema.js';
+import type { SchemaCheck } from '../hievents/schema.js';
 
 type Action = 'delete' | 'reset';
 

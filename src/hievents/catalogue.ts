@@ -26,6 +26,7 @@ export type Has = (column: string) => boolean;
 const ID = ['bigint', 'integer'];
 const TEXT = ['character varying', 'text'];
 const BOOL = ['boolean'];
+const TIMESTAMP = ['timestamp without time zone', 'timestamp with time zone'];
 
 export interface ColumnSpec {
   /** information_schema data_type values the gate accepts. */
@@ -94,7 +95,7 @@ function platformTable(table: string, owner: string, label: string, since: strin
       id: { types: ID },
       [owner]: { types: ID },
       stripe_account_id: { types: TEXT, holds: 'acct_' },
-      deleted_at: { types: ['timestamp without time zone', 'timestamp with time zone'] },
+      [SOFT_DELETE]: { types: TIMESTAMP },
     },
     repair: { action: 'delete' },
     strands: { everything: everyRow, connect: everyRow },
@@ -119,7 +120,7 @@ export const REPAIRED: readonly RepairedTable[] = [
       email: { types: TEXT },
       stripe_customer_id: { types: TEXT, holds: 'cus_' },
       stripe_account_id: { types: TEXT, since: 'v1.0', holds: 'acct_' },
-      deleted_at: { types: ['timestamp without time zone', 'timestamp with time zone'] },
+      [SOFT_DELETE]: { types: TIMESTAMP },
     },
     repair: { action: 'delete' },
     strands: {
