@@ -28,9 +28,10 @@ function otherMode(message: string): StripeMode | null {
 }
 
 /**
- * Asks Stripe, with the configured key, for a few of the stored ids. All found: they belong to this
- * configuration. Stripe says they exist in the other mode: they came from there. Anything else (not found
- * without a hint, errors, Stripe away): nobody can tell.
+ * Asks Stripe, with the configured key, for each of a few stored ids. Every answer must tell the same story:
+ * all found, they belong to this configuration; all said to exist in the same other mode, they came from
+ * there. A mix (one stray id of another mode among valid ones), or anything else (not found without a hint,
+ * errors, Stripe away): nobody can tell, and the reason lists what Stripe said of each id.
  */
 export async function probe(
   secretKey: string,
@@ -48,18 +49,24 @@ export async function probe(
     ...ids.accounts.map((id) => ({ id, fetch: (): Promise<unknown> => stripe.accounts.retrieve(id) })),
   ];
   if (lookups.length === 0) return { verdict: 'inconclusive', reason: 'no id in use to ask Stripe about' };
+  const said: { id: string; story: 'found' | StripeMode | 'unknown'; words: string }[] = [];
   for (const lookup of lookups) {
     try {
       await budget.run(lookup.fetch);
+      said.push({ id: lookup.id, story: 'found', words: 'found' });
     } catch (error) {
       const summary = stripeErrorSummary(error);
       log.debug({ id: lookup.id, stripeError: summary }, 'probe: Stripe did not return a stored id');
       // An outage is not a verdict on the ids: with `required`, it is the outage that is reported (69).
       if (gate.stripeApi === 'required' && isUnreachable(error)) throw stripeUnavailable(error);
-      const mode = otherMode(summary.message);
-      if (mode) return { verdict: 'other-mode', mode, evidence: `${lookup.id}: ${summary.message}` };
-      return { verdict: 'inconclusive', reason: `${lookup.id}: ${summary.message}` };
+      said.push({ id: lookup.id, story: otherMode(summary.message) ?? 'unknown', words: summary.message });
     }
   }
-  return { verdict: 'found', checked: lookups.length };
+  const stories = new Set(said.map((s) => s.story));
+  const evidence = said.map((s) => `${s.id}: ${s.words}`).join('; ');
+  const [only] = stories;
+  if (stories.size === 1 && only === 'found') return { verdict: 'found', checked: said.length };
+  if (stories.size === 1 && (only === 'test' || only === 'live')) return { verdict: 'other-mode', mode: only, evidence };
+  const mixed = stories.size > 1 ? 'the sampled ids do not all tell the same story' : 'Stripe did not say where they come from';
+  return { verdict: 'inconclusive', reason: `${mixed} (${evidence})` };
 }

@@ -215,8 +215,35 @@ describe('STRIPE_GATE_ON_UNKNOWN=probe on ids without a marker', () => {
     db = await freshDatabase('B');
     const { result } = await check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY, STRIPE_GATE_ON_UNKNOWN: 'probe' });
     expect(result).toMatchObject({ decision: 'refused-unknown', exitCode: 66 });
-    expect(result.message).toMatch(/could not tell: cus_\w+: The provided key 'sk_test_\*\*\*\*\w{4}' does not have access/);
-    expect(stripe.requests.filter((r) => r.path !== '/v1/account')).toHaveLength(1);
+    expect(result.message).toMatch(/could not tell: Stripe did not say where they come from \(cus_\w+: The provided key 'sk_test_\*\*\*\*\w{4}' does not have access/);
+    // Every sampled id is asked about, and named.
+    const lookups = stripe.requests.filter((r) => r.path !== '/v1/account');
+    expect(lookups.length).toBeGreaterThan(1);
+    expect(lookups.length).toBeLessThanOrEqual(2 * PROBE_SAMPLE);
+    expect(result.message).toContain(seededIds.connectAccounts.alpha);
+  });
+
+  it('refuses (66) a mix: one stray test customer among live ones does not make the live ones stale', async () => {
+    db = await freshDatabase('E');
+    const { customers, connectAccounts } = seededIds;
+    await stripe.close();
+    // Live ids, but customer 3 (one of the sampled) is a stray left from test mode.
+    stripe = await startFakeStripe({
+      keys: { [LIVE_KEYS.STRIPE_SECRET_KEY]: ACCOUNT_A },
+      customers: {
+        [customers[3]]: { account: ACCOUNT_A, mode: 'test' },
+        [customers[4]]: { account: connectAccounts.alpha, mode: 'live' },
+        [customers[5]]: { account: connectAccounts.beta, mode: 'live' },
+      },
+      connected: Object.fromEntries(Object.values(connectAccounts).map((id) => [id, { platform: ACCOUNT_A, mode: 'live' as const }])),
+    });
+    const before = await db.checksums();
+    const { result } = await check({ ...LIVE_KEYS, STRIPE_GATE_ON_UNKNOWN: 'probe', STRIPE_GATE_ON_MISMATCH: 'clean' });
+    expect(result).toMatchObject({ decision: 'refused-unknown', exitCode: 66 });
+    expect(result.message).toContain('the sampled ids do not all tell the same story');
+    expect(result.message).toContain(`${customers[3]}: No such customer`);
+    expect(result.message).toContain(`${customers[4]}: found`);
+    expect(await db.checksums()).toEqual(before);
   });
 
   it('with STRIPE_GATE_STRIPE_API=required, an outage during the probe is 69, not a verdict on the ids', async () => {
