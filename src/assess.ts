@@ -26,6 +26,8 @@ export interface Assessment {
   repair: TargetCount[];
   policy: Pick<GateSettings, 'onMismatch' | 'onUnknown'>;
   outcome: Outcome;
+  /** What the decision could not rule out, for the operator (also logged as warnings). */
+  warnings: string[];
 }
 
 /** The configuration the backend starts with, with each key's Stripe account when it can be known. */
@@ -44,13 +46,14 @@ export async function assess(client: Client, config: Config, log: Logger, invent
   const configured = await configuredIdentity(config, marker, budget, log);
   const firstChange = configured && marker ? compare(marker, configured) : null;
   const unverifiable = configured && marker && marker.stripeMode === configured.stripeMode ? unverifiableKeys(marker, configured) : [];
-  if (unverifiable.length > 0) {
-    log.warn(
-      { platforms: unverifiable },
-      'the Stripe key changed, and the marker does not know which account the old key belonged to: a switch to another account cannot be seen. ' +
+  const warnings = unverifiable.map(({ platform, storedAccount }) =>
+    storedAccount
+      ? `the Stripe key of platform ${platform} changed and its account could not be checked (STRIPE_GATE_STRIPE_API=off, or Stripe could not be reached), ` +
+        `so a switch away from ${storedAccount}, whose ids would then fail payments, cannot be ruled out: let the gate ask Stripe (STRIPE_GATE_STRIPE_API=auto with Stripe reachable) to settle it`
+      : `the Stripe key of platform ${platform} changed, and the marker does not know which account the old key belonged to: a switch to another account cannot be seen. ` +
         'If the stored ids belong to the account of the keys configured now, run `stripe-mode-gate adopt --force` with the same --mode and --saas to record it',
-    );
-  }
+  );
+  for (const warning of warnings) log.warn({ platforms: unverifiable.map((u) => u.platform) }, warning);
   // Without a marker, every id in use counts; with one, only what the change strands.
   const scopeNeeded = (firstChange && staleScope(firstChange)) ?? 'everything';
   const held = inventory === 'always' || firstChange !== 'none' ? await withTransaction(client, () => readInventory(client, scopeNeeded), 'read only') : null;
@@ -77,7 +80,7 @@ export async function assess(client: Client, config: Config, log: Logger, invent
     probeFound: verdict?.verdict === 'found',
     policy: config.gate,
   });
-  return { configured, stored, probe: verdict, inventory: held, scope, repair, policy: config.gate, outcome };
+  return { configured, stored, probe: verdict, inventory: held, scope, repair, policy: config.gate, outcome, warnings };
 }
 
 async function probeStoredIds(client: Client, config: Config, held: Inventory, budget: StripeBudget, log: Logger): Promise<ProbeVerdict> {
@@ -92,5 +95,5 @@ async function probeStoredIds(client: Client, config: Config, held: Inventory, b
 export function skippedAssessment(): Assessment {
   const policy = { onMismatch: 'refuse', onUnknown: 'refuse' } as const;
   const outcome = decide({ configured: null, stored: null, idsPresent: 0, staleRows: 0, unknownSchema: false, repairBlocked: false, probeFound: false, policy });
-  return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], policy, outcome };
+  return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], policy, outcome, warnings: [] };
 }

@@ -47,14 +47,16 @@ export function compare(stored: StripeState, configured: StripeState): Change {
   return 'none';
 }
 
-/** Platforms whose key changed while the marker knows no account for them: a switch cannot be ruled out. */
-export function unverifiableKeys(stored: StripeState, configured: StripeState): string[] {
-  return Object.entries(configured.platforms)
-    .filter(([p, now]) => {
-      const then = stored.platforms[p as keyof StripeState['platforms']];
-      return !then?.accountId && then?.keyFingerprint !== now.keyFingerprint;
-    })
-    .map(([p]) => p);
+/**
+ * Platforms whose key changed while one side's account is unknown: the marker never learned it, or it could
+ * not be asked now (STRIPE_GATE_STRIPE_API=off, Stripe away). A switch to another account cannot be ruled out.
+ */
+export function unverifiableKeys(stored: StripeState, configured: StripeState): { platform: string; storedAccount: string | null }[] {
+  return Object.entries(configured.platforms).flatMap(([p, now]) => {
+    const then = stored.platforms[p as keyof StripeState['platforms']];
+    const unknown = !then?.accountId || !now.accountId;
+    return unknown && then?.keyFingerprint !== now.keyFingerprint ? [{ platform: p, storedAccount: then?.accountId ?? null }] : [];
+  });
 }
 
 /** Which stored ids a change strands; null when it strands none. */

@@ -86,6 +86,10 @@ function reconnectSentence(a: Assessment): string {
 
 /** One paragraph an operator can act on: what is stored, what is configured, what happens, what to do. */
 export function explain(a: Assessment): string {
+  return [explainDecision(a), ...a.warnings.map((w) => `Warning: ${w}.`)].join(' ');
+}
+
+function explainDecision(a: Assessment): string {
   const { decision, change } = a.outcome;
   const stored = a.stored && describeState(a.stored);
   const configured = a.configured && describeState(a.configured);

@@ -155,6 +155,25 @@ describe('when Stripe cannot be asked', () => {
     expect(JSON.stringify(logs)).not.toMatch(/request-id|authorization|headers/i);
   });
 
+  it.each([
+    ['the API is off', { STRIPE_GATE_STRIPE_API: 'off' }],
+    ['Stripe is down', { STRIPE_GATE_STRIPE_API_URL: 'http://127.0.0.1:9' }],
+  ])('a changed key where the marker knows the account is never a silent match when %s', async (_when, env) => {
+    const { result, logs } = await recordedThenNewKey(env);
+    expect(result.decision).toBe('match');
+    expect(result.message).toContain(`so a switch away from ${ACCOUNT_A}, whose ids would then fail payments, cannot be ruled out`);
+    expect(logs.some((l) => l.level === 40 && String(l.msg).includes('cannot be ruled out'))).toBe(true);
+  });
+
+  it('an unchanged key with the API off is a quiet match', async () => {
+    db = await freshDatabase('E');
+    await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
+    const { result, logs } = await check({ ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'off' });
+    expect(result.decision).toBe('match');
+    expect(result.message).not.toContain('Warning');
+    expect(logs.filter((l) => l.level === 40)).toEqual([]);
+  });
+
   it('required fails with 69 when Stripe is down, and changes nothing', async () => {
     db = await freshDatabase('E');
     await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });

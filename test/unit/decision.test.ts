@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compare, decide, type DecisionInput } from '../../src/decision.js';
+import { compare, decide, unverifiableKeys, type DecisionInput } from '../../src/decision.js';
 import type { StripeState } from '../../src/marker/state.js';
 
 const state = (stripeMode: 'test' | 'live', saasMode: boolean, accountId: string | null = null): StripeState => ({
@@ -72,5 +72,18 @@ describe('compare', () => {
     [state('live', false, 'acct_1A'), state('live', true, 'acct_1B'), 'account'],
   ] as const)('%j vs %j -> %s', (stored, configured, change) => {
     expect(compare(stored, configured)).toBe(change);
+  });
+});
+
+describe('unverifiableKeys', () => {
+  const withKey = (s: StripeState, fingerprint: string) => ({ ...s, platforms: { default: { ...s.platforms.default!, keyFingerprint: fingerprint } } });
+  it.each([
+    ['same key, account known on both sides', state('test', false, 'acct_1A'), state('test', false, 'acct_1A'), []],
+    ['same key, account unknown now (API off)', state('test', false, 'acct_1A'), state('test', false), []],
+    ['new key, account unknown now', state('test', false, 'acct_1A'), withKey(state('test', false), 'e'.repeat(64)), [{ platform: 'default', storedAccount: 'acct_1A' }]],
+    ['new key, the marker never knew the account', state('test', false), withKey(state('test', false, 'acct_1B'), 'e'.repeat(64)), [{ platform: 'default', storedAccount: null }]],
+    ['new key, both accounts known (compare decides)', state('test', false, 'acct_1A'), withKey(state('test', false, 'acct_1B'), 'e'.repeat(64)), []],
+  ] as const)('%s', (_name, stored, configured, expected) => {
+    expect(unverifiableKeys(stored, configured)).toEqual(expected);
   });
 });
