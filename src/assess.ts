@@ -1,7 +1,6 @@
 import type { StaleScope } from './hievents/catalogue.js';
 import type { Config, GateSettings } from './config/env.js';
 import type { Client } from './db/connect.js';
-import { withTransaction } from './db/transaction.js';
 import { compare, decide, staleScope, unverifiableKeys, type Outcome } from './decision.js';
 import { readInventory, totalRows, type Inventory, type TargetCount } from './hievents/inventory.js';
 import { sampleStoredIds } from './hievents/sample.js';
@@ -38,11 +37,19 @@ export async function configuredIdentity(config: Config, stored: StripeState | n
 
 /**
  * Reads the marker and, unless the configuration matches it, what the database holds; then decides.
- * Changes nothing (Stripe is only read). `inventory: 'always'` counts even on a match (plan).
+ * Changes nothing (Stripe is only read). `inventory: 'always'` counts even on a match (plan). Runs inside the
+ * caller's transaction (withGateLock, or withTransaction for a run that only reads), which pins search_path.
+ * `markerExists`: whether the marker table exists, when the caller asked already (see readMarker).
  */
-export async function assess(client: Client, config: Config, log: Logger, inventory: 'always' | 'when-needed'): Promise<Assessment> {
+export async function assess(
+  client: Client,
+  config: Config,
+  log: Logger,
+  inventory: 'always' | 'when-needed',
+  markerExists?: boolean,
+): Promise<Assessment> {
   const budget = new StripeBudget();
-  const marker = await readMarker(client, config.gate.schema);
+  const marker = await readMarker(client, config.gate.schema, markerExists);
   const configured = await configuredIdentity(config, marker, budget, log);
   const firstChange = configured && marker ? compare(marker, configured) : null;
   const unverifiable = configured && marker && marker.stripeMode === configured.stripeMode ? unverifiableKeys(marker, configured) : [];
@@ -56,7 +63,7 @@ export async function assess(client: Client, config: Config, log: Logger, invent
   for (const warning of warnings) log.warn({ platforms: unverifiable.map((u) => u.platform) }, warning);
   // Without a marker, every id in use counts; with one, only what the change strands.
   const scopeNeeded = (firstChange && staleScope(firstChange)) ?? 'everything';
-  const held = inventory === 'always' || firstChange !== 'none' ? await withTransaction(client, () => readInventory(client, scopeNeeded), 'read only') : null;
+  const held = inventory === 'always' || firstChange !== 'none' ? await readInventory(client, scopeNeeded) : null;
   const idsPresent = held && !marker ? totalRows(held.stale) : 0;
 
   let stored = marker;
@@ -85,7 +92,7 @@ export async function assess(client: Client, config: Config, log: Logger, invent
 
 async function probeStoredIds(client: Client, config: Config, held: Inventory, budget: StripeBudget, log: Logger): Promise<ProbeVerdict> {
   const key = Object.values(config.stripe!.platforms)[0]!;
-  const ids = await withTransaction(client, () => sampleStoredIds(client, held.present, PROBE_SAMPLE), 'read only');
+  const ids = await sampleStoredIds(client, held.present, PROBE_SAMPLE);
   const verdict = await probe(key.secretKey, config.gate, ids, budget, log);
   log.info({ probe: verdict }, 'asked Stripe about the stored ids');
   return verdict;

@@ -1,6 +1,6 @@
 import { withClient } from '../db/connect.js';
-import { withAdvisoryLock } from '../db/lock.js';
-import { withTransaction } from '../db/transaction.js';
+import { withGateLock } from '../db/lock.js';
+import { savepoint } from '../db/transaction.js';
 import { compare } from '../decision.js';
 import { UsageError } from '../errors.js';
 import { configuredIdentity } from '../assess.js';
@@ -34,29 +34,31 @@ export async function adoptCommand(ctx: Context, options: AdoptOptions): Promise
   const { config, log } = ctx;
   const state = await declared(ctx, options);
   await withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
-    withAdvisoryLock(client, config.gate.lockWaitSeconds, log, async () => {
+    withGateLock(client, config.gate.lockWaitSeconds, log, async () => {
       // --force is also how an operator replaces a damaged marker.
-      const stored = await readMarker(client, config.gate.schema).catch((error: unknown) => {
-        if (options.force && error instanceof DamagedGateTablesError) return null;
-        throw error;
-      });
+      const stored = await savepoint(
+        client,
+        () => readMarker(client, config.gate.schema),
+        (error) => {
+          if (options.force && error instanceof DamagedGateTablesError) return null;
+          throw error;
+        },
+      );
       if (stored && compare(stored, state) !== 'none' && !options.force) {
         throw new UsageError(
           `a marker already says the stored ids were created under ${describeState(stored)}; ` +
             `declaring ${describeState(state)} instead hides that difference from check. Add --force if you are sure.`,
         );
       }
-      await withTransaction(client, async () => {
-        await ensureGateSchema(client, config.gate.schema);
-        const runId = await logRun(client, config.gate.schema, {
-          command: 'adopt',
-          decision: 'adopted',
-          markerBefore: stored,
-          configured: configuredState(config),
-          counts: {},
-        });
-        await writeMarker(client, config.gate.schema, state, runId);
+      await ensureGateSchema(client, config.gate.schema);
+      const runId = await logRun(client, config.gate.schema, {
+        command: 'adopt',
+        decision: 'adopted',
+        markerBefore: stored,
+        configured: configuredState(config),
+        counts: {},
       });
+      await writeMarker(client, config.gate.schema, state, runId);
     }),
   );
   const message = `Recorded ${describeState(state)} as the configuration the stored Stripe ids were created under; no id was changed. \`stripe-mode-gate check\` now compares against it.`;

@@ -1,11 +1,11 @@
 import { assess, skippedAssessment, type Assessment } from '../assess.js';
 import { applyRepair } from '../cleanup/apply.js';
 import { withClient, type Client } from '../db/connect.js';
-import { withAdvisoryLock } from '../db/lock.js';
-import { withTransaction } from '../db/transaction.js';
+import { withGateLock } from '../db/lock.js';
+import { savepoint } from '../db/transaction.js';
 import { ensureGateSchema } from '../marker/schema.js';
 import { configuredState } from '../marker/state.js';
-import { logRun, setRunCounts, writeMarker } from '../marker/store.js';
+import { logRun, markerExistsSql, setRunCounts, writeMarker } from '../marker/store.js';
 import { changesOf, decisionReport, explain, type DecisionReport } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
 
@@ -18,8 +18,9 @@ function resultOf(a: Assessment): CheckResult {
 }
 
 /**
- * Writes what the decision asks for, in ONE transaction: the run, the archive and repair of a clean, and the
- * new marker commit together or not at all. Returns the assessment with the rows actually repaired.
+ * Writes what the decision asks for, inside the run's one transaction (withGateLock): the run, the archive
+ * and repair of a clean, and the new marker commit together or not at all. Returns the assessment with the
+ * rows actually repaired.
  */
 async function act(client: Client, ctx: Context, a: Assessment): Promise<Assessment> {
   const { schema } = ctx.config.gate;
@@ -31,35 +32,33 @@ async function act(client: Client, ctx: Context, a: Assessment): Promise<Assessm
   }
   if (decision === 'cleaned') {
     // A gate killed mid-repair must not leave its transaction running on the server (PostgreSQL 14+).
-    await client.query("SELECT pg_catalog.set_config('client_connection_check_interval', '1s', false)").catch(() => undefined);
+    await savepoint(client, () => client.query("SELECT pg_catalog.set_config('client_connection_check_interval', '1s', true)"), () => undefined);
   }
-  return withTransaction(client, async () => {
-    await ensureGateSchema(client, schema);
-    const runId = await logRun(client, schema, { command: 'check', decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) });
-    let done = a;
-    if (decision === 'cleaned') {
-      const { present } = a.inventory!;
-      done = { ...a, repair: await applyRepair(client, schema, runId, a.inventory!) };
-      // The tables the clean saw tell a later restore whether Hi.Events was upgraded in between.
-      await setRunCounts(client, schema, runId, { ...changesOf(done), tables: [...present.keys()] });
-    }
-    await writeMarker(client, schema, a.configured!, runId);
-    return done;
-  });
+  await ensureGateSchema(client, schema);
+  const runId = await logRun(client, schema, { command: 'check', decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) });
+  let done = a;
+  if (decision === 'cleaned') {
+    const { present } = a.inventory!;
+    done = { ...a, repair: await applyRepair(client, schema, runId, a.inventory!) };
+    // The tables the clean saw tell a later restore whether Hi.Events was upgraded in between.
+    await setRunCounts(client, schema, runId, { ...changesOf(done), tables: [...present.keys()] });
+  }
+  await writeMarker(client, schema, a.configured!, runId);
+  return done;
 }
 
 /** A refusal is logged in the run log when the gate may write there; the refusal itself stands regardless. */
 async function logRefusal(client: Client, ctx: Context, a: Assessment): Promise<void> {
   const { schema } = ctx.config.gate;
   const run = { command: 'check', decision: a.outcome.decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) };
-  try {
-    await withTransaction(client, async () => {
+  await savepoint(
+    client,
+    async () => {
       await ensureGateSchema(client, schema);
       await logRun(client, schema, run);
-    });
-  } catch (error) {
-    ctx.log.warn({ reason: (error as Error).message }, 'could not record the refusal in the run log');
-  }
+    },
+    (error) => ctx.log.warn({ reason: (error as Error).message }, 'could not record the refusal in the run log'),
+  );
 }
 
 /** The init job: connect, lock, decide, act, release. */
@@ -68,10 +67,16 @@ export async function runCheck(ctx: Context): Promise<CheckResult> {
   for (const warning of config.warnings) log.warn(warning);
   if (!configuredState(config)) return resultOf(skippedAssessment());
   return withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
-    withAdvisoryLock(client, config.gate.lockWaitSeconds, log, async () => {
-      const a = await assess(client, config, log, 'when-needed');
-      return resultOf(await act(client, ctx, a));
-    }),
+    withGateLock(
+      client,
+      config.gate.lockWaitSeconds,
+      log,
+      async ({ marker }) => {
+        const a = await assess(client, config, log, 'when-needed', marker as boolean | undefined);
+        return resultOf(await act(client, ctx, a));
+      },
+      { marker: markerExistsSql(config.gate.schema) },
+    ),
   );
 }
 

@@ -1,5 +1,6 @@
 import { assess } from '../assess.js';
 import { withClient } from '../db/connect.js';
+import { withTransaction } from '../db/transaction.js';
 import { schemaProblems } from '../hievents/inventory.js';
 import { decisionReport, describeState, type DecisionReport } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
@@ -13,7 +14,7 @@ export interface PlanResult extends DecisionReport {
 export async function runPlan(ctx: Context): Promise<PlanResult> {
   const { config, log } = ctx;
   return withClient(config.database, config.gate.dbWaitSeconds, log, async (client) => {
-    const a = await assess(client, config, log, 'always');
+    const a = await withTransaction(client, () => assess(client, config, log, 'always'), { access: 'read only' });
     return { ...decisionReport(a), unexpected: schemaProblems(a.inventory) };
   });
 }

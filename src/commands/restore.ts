@@ -1,8 +1,7 @@
 import { lockRepairedTables } from '../cleanup/apply.js';
 import { archivedTables, findConflicts, putBack, refusingUnfitRows } from '../cleanup/restore.js';
 import { withClient, type Client } from '../db/connect.js';
-import { withAdvisoryLock } from '../db/lock.js';
-import { withTransaction } from '../db/transaction.js';
+import { withGateLock } from '../db/lock.js';
 import { compare, staleScope } from '../decision.js';
 import { RefusedError, UsageError } from '../errors.js';
 import { repairedTable } from '../hievents/catalogue.js';
@@ -32,7 +31,7 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
   const { schema } = config.gate;
   if (runId !== undefined && !/^\d{1,18}$/.test(runId)) throw new UsageError(`--run takes a run id (a number), as \`status\` lists them`);
   return withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
-    withAdvisoryLock(client, config.gate.lockWaitSeconds, log, async () => {
+    withGateLock(client, config.gate.lockWaitSeconds, log, async () => {
       const run = await findCleanedRun(client, schema, runId);
       if (!run) throw new UsageError(runId ? `run #${runId} is not a cleaned run` : 'no cleaned run to restore');
       if (run.restoredBy) throw new UsageError(`run #${run.id} was already restored (by run #${run.restoredBy})`);
@@ -47,7 +46,7 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
         );
       }
       const markerNow = await readMarker(client, schema);
-      return withTransaction(client, () => refusingUnfitRows(run.id, async () => {
+      return refusingUnfitRows(run.id, async () => {
         // The archive must be as the gate writes it (an older gate's lacks a column) before it is read.
         await ensureGateSchema(client, schema);
         const tables = checkSchema(await readSchemaFacts(client));
@@ -76,7 +75,7 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
         const total = Object.values(rows).reduce((a, b) => a + b, 0);
         const message = `Restored run #${run.id}: ${total} rows put back (${Object.entries(rows).map(([t, n]) => `${t} ${n}`).join(', ')}) and the marker ${describeState(older)}.`;
         return { run: run.id, restoredBy, rows, message };
-      }));
+      });
     }),
   );
 }

@@ -33,7 +33,7 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
       damaged = error.message;
       return null;
     });
-    const inventory = await withTransaction(client, () => readInventory(client, 'everything'), 'read only');
+    const inventory = await withTransaction(client, () => readInventory(client, 'everything'), { access: 'read only' });
     return {
       stored: displayState(stored),
       damaged,

@@ -72,7 +72,7 @@ export function fromDatabase(error: unknown, target: string, user: string): unkn
       }
       return new GateError(`the database role ${user} lacks a privilege the gate needs (${message}): ${grantFor(message, user)}`, ExitCode.config, { cause: error });
     case SqlState.lockNotAvailable:
-      return new LockTimeoutError(`a table the gate needs stayed locked by another session past lock_timeout (${message}); nothing was changed, retrying helps`);
+      return new LockTimeoutError(`a table the gate needs stayed locked by another session past the lock wait (STRIPE_GATE_LOCK_WAIT_SECONDS, lock_timeout) (${message}); nothing was changed, retrying helps`);
     case SqlState.queryCanceled:
       return new UnavailableError(
         `the server cancelled a statement of the gate (${message}): a statement_timeout set for the database or role, or a cancel request; nothing was changed, retrying helps`,

@@ -1,6 +1,9 @@
 import { LockTimeoutError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { Client } from './connect.js';
+import { errorCode, SqlState } from './errors.js';
+import { ident } from './sql.js';
+import { withTransaction } from './transaction.js';
 
 /**
  * One lock per database for every gate: the first 8 bytes of SHA-256("stripe-mode-gate") read as a signed
@@ -9,32 +12,47 @@ import type { Client } from './connect.js';
 export const GATE_LOCK_KEY = '5595685873077129548';
 
 /**
- * Runs `fn` holding the gate's session advisory lock (its functions named with their schema: this runs
- * outside the transactions that pin search_path), waiting up to `waitSeconds` for another gate to
- * release it (exit 75 after that). Released on every path; a crashed gate releases it by disconnecting.
+ * Runs `fn` in ONE transaction that holds the gate's transaction-level advisory lock, waiting up to
+ * `waitSeconds` for another gate to finish (exit 75 after that). Everything a run reads and writes happens in
+ * that transaction: behind a transaction pooler (PgBouncer in transaction mode) a transaction is what stays on
+ * one server connection, so gates exclude each other there too, and the lock ends with the transaction on
+ * every path (commit, rollback, a crashed gate's connection closing) without leaving anything on the pooled
+ * connection. The key is a constant, so the first try goes with BEGIN in one round trip.
  */
-export async function withAdvisoryLock<T>(client: Client, waitSeconds: number, log: Logger, fn: () => Promise<T>): Promise<T> {
-  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_catalog.pg_try_advisory_lock($1) AS locked', [GATE_LOCK_KEY]);
-  if (!rows[0].locked) {
-    log.info({ waitSeconds }, 'another gate holds the lock; waiting for it to finish');
-    if (waitSeconds === 0) throw lockTimeout(waitSeconds);
-    // lock_timeout bounds the wait on advisory locks too (55P03 lock_not_available when it expires).
-    await client.query("SELECT pg_catalog.set_config('lock_timeout', $1, false)", [`${waitSeconds}s`]);
-    try {
-      await client.query('SELECT pg_catalog.pg_advisory_lock($1)', [GATE_LOCK_KEY]);
-    } catch (error) {
-      if ((error as { code?: string }).code === '55P03') throw lockTimeout(waitSeconds);
-      throw error;
-    } finally {
-      await client.query('RESET lock_timeout').catch(() => undefined);
-    }
-  }
+export async function withGateLock<T>(
+  client: Client,
+  waitSeconds: number,
+  log: Logger,
+  fn: (also: Record<string, unknown>) => Promise<T>,
+  also: Record<string, string> = {},
+): Promise<T> {
+  // The same wait bounds every lock of the run, the gate's and the table locks of a repair (55P03 when it
+  // expires); 0 would mean forever to PostgreSQL, and its maximum is 2^31-1 ms.
+  const timeout = `${Math.min(Math.max(waitSeconds * 1000, 1), 2 ** 31 - 1)}ms`;
+  // `also`: the caller's own questions (name -> SQL expression), asked in the same round trip. Their answers
+  // hold only when the lock was free at once: after a wait, another gate may have changed them, so `fn`
+  // then gets none and asks again.
+  const asked = Object.entries(also).map(([name, sql]) => `, ${sql} AS ${ident(name)}`).join('');
+  const first = `SELECT pg_catalog.set_config('lock_timeout', '${timeout}', true), pg_catalog.pg_try_advisory_xact_lock(${GATE_LOCK_KEY}) AS locked${asked}`;
+  return withTransaction(
+    client,
+    async ([answers]) => {
+      if (answers.locked) return fn(answers);
+      await waitForLock(client, waitSeconds, log);
+      return fn({});
+    },
+    { first },
+  );
+}
+
+async function waitForLock(client: Client, waitSeconds: number, log: Logger): Promise<void> {
+  log.info({ waitSeconds }, 'another gate holds the lock; waiting for it to finish');
+  if (waitSeconds === 0) throw lockTimeout(waitSeconds);
   try {
-    return await fn();
-  } finally {
-    // On a lost connection this fails, and the server has released the lock with the session: the error
-    // that matters is the one `fn` threw.
-    await client.query('SELECT pg_catalog.pg_advisory_unlock($1)', [GATE_LOCK_KEY]).catch(() => undefined);
+    await client.query(`SELECT pg_catalog.pg_advisory_xact_lock(${GATE_LOCK_KEY})`);
+  } catch (error) {
+    if (errorCode(error) === SqlState.lockNotAvailable) throw lockTimeout(waitSeconds);
+    throw error;
   }
 }
 

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Client } from './connect.js';
 
 /**
@@ -12,19 +13,46 @@ import type { Client } from './connect.js';
 const PIN_SETTINGS = `SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true),
   pg_catalog.set_config('standard_conforming_strings', 'on', true), pg_catalog.set_config('row_security', 'off', true)`;
 
+export interface TransactionOptions {
+  /** 'read only' for runs that write nothing; the default keeps the server's default_transaction_read_only. */
+  access?: 'default' | 'read only';
+  /** A statement without parameters sent with BEGIN in the same round trip; `fn` gets its rows. */
+  first?: string;
+}
+
 /**
  * Runs `fn` in one transaction: committed when it returns, rolled back when it throws. A plain BEGIN keeps
  * the server's default_transaction_read_only: the gate never overrides an operator's read-only database.
  */
-export async function withTransaction<T>(client: Client, fn: () => Promise<T>, access: 'default' | 'read only' = 'default'): Promise<T> {
-  await client.query(access === 'read only' ? 'BEGIN READ ONLY' : 'BEGIN');
+export async function withTransaction<T>(
+  client: Client,
+  fn: (first: Record<string, unknown>[]) => Promise<T>,
+  { access = 'default', first }: TransactionOptions = {},
+): Promise<T> {
+  const statements = [access === 'read only' ? 'BEGIN READ ONLY' : 'BEGIN', PIN_SETTINGS, ...(first ? [first] : [])];
+  const results = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
   try {
-    await client.query(PIN_SETTINGS);
-    const result = await fn();
+    const result = await fn(first ? results[results.length - 1].rows : []);
     await client.query('COMMIT');
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Runs `fn` inside the caller's transaction so that a failure of its statements does not abort the rest:
+ * what it did is rolled back to the savepoint, and the error is handed to `onError`.
+ */
+export async function savepoint<T>(client: Client, fn: () => Promise<T>, onError: (error: unknown) => T): Promise<T> {
+  await client.query('SAVEPOINT stripe_mode_gate');
+  try {
+    const result = await fn();
+    await client.query('RELEASE SAVEPOINT stripe_mode_gate');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT stripe_mode_gate');
+    return onError(error);
   }
 }

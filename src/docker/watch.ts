@@ -2,6 +2,7 @@ import { assess } from '../assess.js';
 import type { Context } from '../commands/context.js';
 import { configForContainer } from '../config/env.js';
 import { withClient } from '../db/connect.js';
+import { withTransaction } from '../db/transaction.js';
 import type { Decision } from '../decision.js';
 import { ExitCode, GateError } from '../errors.js';
 import { explain } from '../report.js';
@@ -34,7 +35,9 @@ async function judge(docker: Docker, ctx: Context, container: ContainerInfo): Pr
   // The container's own keys are Stripe-shaped, so the watcher's scrubbing of that shape covers them.
   const containerLog = log.child({ container: container.name, stripeMode: config.stripe?.mode ?? 'none' });
   try {
-    const a = await withClient(config.database, config.gate.dbWaitSeconds, containerLog, (client) => assess(client, config, containerLog, 'when-needed'));
+    const a = await withClient(config.database, config.gate.dbWaitSeconds, containerLog, (client) =>
+      withTransaction(client, () => assess(client, config, containerLog, 'when-needed'), { access: 'read only' }),
+    );
     const { decision } = a.outcome;
     if (MAY_RUN.includes(decision)) {
       containerLog.info({ decision }, `container ${container.name} may run: ${decision}`);

@@ -22,19 +22,25 @@ export class DamagedGateTablesError extends RefusedError {
 }
 
 /**
- * Runs a statement on the gate's tables and returns its rows. Missing tables read as empty with `ifMissing`;
- * a table of another shape (undefined columns, other types, a value the gate never writes, a constraint
- * removed) is a damage, not a bug.
+ * Runs a statement on the gate's tables and returns its rows. A table of another shape (undefined columns,
+ * other types, a value the gate never writes, a constraint removed) is a damage, not a bug.
  */
-async function gateRows<R extends QueryResultRow>(client: Client, schema: string, sql: string, values: unknown[] = [], ifMissing?: 'empty'): Promise<R[]> {
+async function gateRows<R extends QueryResultRow>(client: Client, schema: string, sql: string, values: unknown[] = []): Promise<R[]> {
   try {
     return (await client.query<R>(sql, values)).rows;
   } catch (error) {
-    const code = errorCode(error);
-    if (ifMissing && (code === SqlState.undefinedTable || code === SqlState.undefinedSchema)) return [];
-    if (code === SqlState.insufficientPrivilege || !['42', '22', '23'].includes(errorClass(error))) throw error;
+    if (errorCode(error) === SqlState.insufficientPrivilege || !['42', '22', '23'].includes(errorClass(error))) throw error;
     throw new DamagedGateTablesError(schema, (error as Error).message);
   }
+}
+
+/**
+ * Whether one of the gate's tables exists. Asked first rather than caught: inside a transaction, a failed
+ * statement would abort everything after it.
+ */
+async function exists(client: Client, schema: string, table: string): Promise<boolean> {
+  const { rows } = await client.query<{ found: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS found', [qualified(schema, table)]);
+  return rows[0].found;
 }
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
@@ -57,14 +63,24 @@ function parseState(value: unknown): StripeState | string {
   return { stripeMode: v.stripeMode, saasMode: v.saasMode, platforms: platforms as StripeState['platforms'] };
 }
 
-/** The marker, or null when none was ever written (the gate's tables may not exist: nothing is created). */
-export async function readMarker(client: Client, schema: string): Promise<Marker | null> {
+/**
+ * An SQL expression (for a statement the caller sends anyway) telling whether the marker table exists, as
+ * readMarker's `known`: the start that finds a match then costs no round trip more than it must.
+ */
+export function markerExistsSql(schema: string): string {
+  return `pg_catalog.to_regclass('${qualified(schema, 'marker').replace(/'/g, "''")}') IS NOT NULL`;
+}
+
+/**
+ * The marker, or null when none was ever written (the gate's tables may not exist: nothing is created).
+ * `known`: whether the marker table exists, when the caller asked already (markerExistsSql).
+ */
+export async function readMarker(client: Client, schema: string, known?: boolean): Promise<Marker | null> {
+  if (!(known ?? (await exists(client, schema, 'marker')))) return null;
   const rows = await gateRows<{ stripe_mode: unknown; saas_mode: unknown; platforms: unknown; recorded_at: Date; recorded_by: string }>(
     client,
     schema,
     `SELECT stripe_mode, saas_mode, platforms, recorded_at, recorded_by FROM ${qualified(schema, 'marker')} LIMIT 2`,
-    [],
-    'empty',
   );
   if (rows.length === 0) return null;
   if (rows.length > 1) throw new DamagedGateTablesError(schema, 'the marker table holds more than one row');
@@ -119,12 +135,12 @@ export interface RunSummary {
 }
 
 export async function recentRuns(client: Client, schema: string, limit: number): Promise<RunSummary[]> {
+  if (!(await exists(client, schema, 'run_log'))) return [];
   const rows = await gateRows<{ id: string; at: Date; command: string; decision: string; gate_version: string }>(
     client,
     schema,
     `SELECT id, at, command, decision, gate_version FROM ${qualified(schema, 'run_log')} ORDER BY id DESC LIMIT $1`,
     [limit],
-    'empty',
   );
   return rows.map((r) => ({ id: String(r.id), at: new Date(r.at).toISOString(), command: r.command, decision: r.decision, gateVersion: r.gate_version }));
 }
@@ -146,13 +162,13 @@ export interface CleanedRun {
 
 /** A cleaned run: the one asked for, or the newest. */
 export async function findCleanedRun(client: Client, schema: string, runId?: string): Promise<CleanedRun | null> {
+  if (!(await exists(client, schema, 'run_log'))) return null;
   const rows = await gateRows<{ id: string; marker_before: unknown; restored_by: string | null; counts: { tables?: unknown; repair?: unknown } | null }>(
     client,
     schema,
     `SELECT id, marker_before, restored_by, counts FROM ${qualified(schema, 'run_log')}
       WHERE decision = 'cleaned' AND ($1::bigint IS NULL OR id = $1::bigint) ORDER BY id DESC LIMIT 1`,
     [runId ?? null],
-    'empty',
   );
   const row = rows[0];
   if (!row) return null;
