@@ -26,7 +26,8 @@ Variables (the backend's own names, so one env file serves both):
 
 Exit codes:
   0 ok   64 usage   65 refused: marker and configuration differ   66 refused: Stripe ids of unknown origin
-  69 database (or Stripe) unavailable   70 internal error   75 lock not obtained in time   78 invalid configuration`;
+  69 database (or Stripe) unavailable   70 internal error   75 lock not obtained in time   78 invalid configuration
+  130/143 stopped by SIGINT/SIGTERM (nothing uncommitted is kept)`;
 
 const TERMINATION_LOG = '/dev/termination-log';
 /** Kubernetes shows at most 4 KiB of the termination message. */
@@ -34,15 +35,38 @@ const TERMINATION_LOG_LIMIT = 4096;
 
 type Action = (ctx: Context) => Promise<CommandOutcome>;
 
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * SIGTERM (docker stop, a Kubernetes rollout) or SIGINT at any wait ends the run at once, with 143/130. As
+ * PID 1 in a container the process has no default handler, so without this it would wait for SIGKILL.
+ * Everything the gate writes is one transaction: the connection closing with the process makes the server
+ * roll back whatever was not committed. Returns the function that removes the handlers.
+ */
+function exitOnSignals(log: () => Logger | undefined, terminationLog: () => string | null): () => void {
+  const handlers = Object.entries(SIGNAL_EXIT).map(([signal, exitCode]) => {
+    const handler = () => {
+      const reason = `stopped by ${signal} before the run ended; nothing it had not committed is kept`;
+      log()?.warn({ signal, exitCode }, reason);
+      writeTerminationLog(terminationLog(), reason, log());
+      process.exit(exitCode);
+    };
+    process.once(signal, handler);
+    return [signal, handler] as const;
+  });
+  return () => handlers.forEach(([signal, handler]) => process.off(signal, handler));
+}
+
 /**
  * Sets up configuration and logging, runs one command, and turns every outcome into an exit code. With
  * --json, a failure prints a JSON document too, so that scripts always get one.
  */
-async function run(action: Action, json = false): Promise<ExitCodeValue> {
+async function run(action: Action, json = false, { signals = true } = {}): Promise<ExitCodeValue> {
   const env = process.env;
   let log: Logger | undefined;
   let terminationLog: string | null = existsSync(TERMINATION_LOG) ? TERMINATION_LOG : null;
   let scrub = createScrubber([]);
+  const release = signals ? exitOnSignals(() => log, () => terminationLog) : () => undefined;
   try {
     const config = loadConfig(env, { terminationLog });
     terminationLog = config.gate.terminationLog;
@@ -63,15 +87,17 @@ async function run(action: Action, json = false): Promise<ExitCodeValue> {
     const exitCode = gateError ? error.exitCode : ExitCode.internal;
     if (json) process.stdout.write(`${scrub(JSON.stringify({ decision: null, exitCode, error: message, ...problems }, null, 2))}\n`);
     return exitCode;
+  } finally {
+    release();
   }
 }
 
-function writeTerminationLog(path: string | null, reason: string, log: Logger): void {
+function writeTerminationLog(path: string | null, reason: string, log: Logger | undefined): void {
   if (!path) return;
   try {
     writeFileSync(path, Buffer.from(reason).subarray(0, TERMINATION_LOG_LIMIT));
   } catch (error) {
-    log.warn({ path, reason: (error as Error).message }, 'could not write the termination log');
+    log?.warn({ path, reason: (error as Error).message }, 'could not write the termination log');
   }
 }
 
@@ -81,7 +107,7 @@ function program(setExit: (code: ExitCodeValue) => void): Command {
     .version(VERSION, '--version')
     .exitOverride()
     .addHelpText('after', ENVIRONMENT_HELP);
-  const runAction = async (fn: Action, json?: boolean) => setExit(await run(fn, json));
+  const runAction = async (fn: Action, json?: boolean, options?: { signals: boolean }) => setExit(await run(fn, json, options));
 
   cli
     .command('check', { isDefault: true })
@@ -124,7 +150,8 @@ function program(setExit: (code: ExitCodeValue) => void): Command {
         'STRIPE_GATE_WATCH_CONTAINERS), decide with its own Stripe settings and stop it unless it may run; never changes data',
     )
     .addHelpText('after', `${ENVIRONMENT_HELP}\n\nwatch also reads STRIPE_GATE_WATCH_CONTAINERS and DOCKER_HOST (default unix:///var/run/docker.sock).`)
-    .action(() => runAction((ctx) => watchCommand(ctx)));
+    // The sidecar ends itself on SIGTERM, with 0.
+    .action(() => runAction((ctx) => watchCommand(ctx), false, { signals: false }));
   return cli;
 }
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { secretsUsed } from './gate.js';
@@ -15,21 +15,21 @@ export interface CliRun {
 }
 
 /**
- * Runs the built CLI as an operator would: a clean environment holding only `env`. Every run's output is
- * scanned for every secret the tests use.
+ * Starts the built CLI as an operator would: a clean environment holding only `env`. `done` settles when it
+ * exits; every run's output is scanned for every secret the tests use.
  */
-export function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliRun> {
+export function startCli(args: string[], env: Record<string, string | undefined>): { child: ChildProcess; done: Promise<CliRun> } {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      // Stripe is never asked unless a test says where its fake Stripe listens.
-      env: { PATH: process.env.PATH, STRIPE_GATE_DB_WAIT_SECONDS: '5', STRIPE_GATE_STRIPE_API: 'off', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    // Stripe is never asked unless a test says where its fake Stripe listens.
+    env: { PATH: process.env.PATH, STRIPE_GATE_DB_WAIT_SECONDS: '5', STRIPE_GATE_STRIPE_API: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const done = new Promise<CliRun>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => {
       for (const secret of secretsUsed()) {
@@ -43,6 +43,12 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
       resolve({ code, stdout, stderr, logs, ms: Date.now() - started });
     });
   });
+  return { child, done };
+}
+
+/** Runs the built CLI to its end (see startCli). */
+export function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliRun> {
+  return startCli(args, env).done;
 }
 
 /** The JSON document a --json run printed. */
