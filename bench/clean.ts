@@ -153,7 +153,7 @@ function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
     const started = performance.now();
     // The bench keys are valid nowhere: Stripe is not asked which account they belong to.
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', STRIPE_GATE_STRIPE_API: 'off', ...env },
+      env: { PATH: process.env.PATH ?? '', STRIPE_GATE_STRIPE_API: 'off', STRIPE_GATE_SETTLE_SECONDS: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -23,8 +23,17 @@ function gate(databaseUrl: string, args: string[], env: Record<string, string>):
   const keyNote = shown.map(([name, value]) => `${name}=${name.endsWith('SECRET_KEY') ? `${value.slice(0, 8)}...` : value}`);
   console.log(`\n$ ${[...keyNote, 'stripe-mode-gate', ...args].join(' ')}`);
   const run = spawnSync(process.execPath, [CLI, ...args], {
-    // The demo's keys are valid nowhere: Stripe is not asked which account they belong to.
-    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, STRIPE_GATE_STRIPE_API: 'off', LOG_LEVEL: 'warn', LOG_FORMAT: 'pretty', ...env },
+    // The demo's keys are valid nowhere: Stripe is not asked which account they belong to. Its switches follow
+    // each other within seconds, where a real one waits for STRIPE_GATE_SETTLE_SECONDS after a marker change.
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: databaseUrl,
+      STRIPE_GATE_STRIPE_API: 'off',
+      STRIPE_GATE_SETTLE_SECONDS: '0',
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'pretty',
+      ...env,
+    },
     encoding: 'utf8',
   });
   // Results are on stdout; a failed command (restore refused) explains itself in its log on stderr.

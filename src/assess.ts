@@ -23,10 +23,12 @@ export interface Assessment {
   scope: StaleScope | null;
   /** The rows the decision's repair touches; empty when nothing is stale. */
   repair: TargetCount[];
-  policy: Pick<GateSettings, 'onMismatch' | 'onUnknown'>;
+  policy: Pick<GateSettings, 'onMismatch' | 'onUnknown' | 'settleSeconds'>;
   outcome: Outcome;
   /** What the decision could not rule out, for the operator (also logged as warnings). */
   warnings: string[];
+  /** The marker is younger than STRIPE_GATE_SETTLE_SECONDS. */
+  settling: boolean;
 }
 
 /** The configuration the backend starts with, with each key's Stripe account when it can be known. */
@@ -76,6 +78,7 @@ export async function assess(
     }
   }
   const scope = configured && stored ? staleScope(compare(stored, configured)) : null;
+  const young = settling(marker, config.gate.settleSeconds);
   const repair = held && scope ? held.stale.filter((t) => t.rows > 0) : [];
   const outcome = decide({
     configured,
@@ -85,9 +88,10 @@ export async function assess(
     unknownSchema: (held?.unknown.length ?? 0) > 0,
     repairBlocked: (held?.obstacles.length ?? 0) > 0,
     probeFound: verdict?.verdict === 'found',
+    settling: young,
     policy: config.gate,
   });
-  return { configured, stored, probe: verdict, inventory: held, scope, repair, policy: config.gate, outcome, warnings };
+  return { configured, stored, probe: verdict, inventory: held, scope, repair, policy: config.gate, outcome, warnings, settling: young };
 }
 
 async function probeStoredIds(client: Client, config: Config, held: Inventory, budget: StripeBudget, log: Logger): Promise<ProbeVerdict> {
@@ -98,9 +102,14 @@ async function probeStoredIds(client: Client, config: Config, held: Inventory, b
   return verdict;
 }
 
+/** Whether the marker is younger than the settle time: recorded by a gate whose backend may still run. */
+export function settling(marker: Marker | null, settleSeconds: number): boolean {
+  return marker?.ageSeconds !== undefined && marker.ageSeconds < settleSeconds;
+}
+
 /** The assessment when the backend has no Stripe key: nothing to read, nothing to decide but `skipped`. */
 export function skippedAssessment(): Assessment {
-  const policy = { onMismatch: 'refuse', onUnknown: 'refuse' } as const;
-  const outcome = decide({ configured: null, stored: null, idsPresent: 0, staleRows: 0, unknownSchema: false, repairBlocked: false, probeFound: false, policy });
-  return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], policy, outcome, warnings: [] };
+  const policy = { onMismatch: 'refuse', onUnknown: 'refuse', settleSeconds: 0 } as const;
+  const outcome = decide({ configured: null, stored: null, idsPresent: 0, staleRows: 0, unknownSchema: false, repairBlocked: false, probeFound: false, settling: false, policy });
+  return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], policy, outcome, warnings: [], settling: false };
 }

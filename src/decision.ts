@@ -59,6 +59,9 @@ export function unverifiableKeys(stored: StripeState, configured: StripeState): 
   });
 }
 
+/** The changes that move the marker to another configuration, as opposed to learning more of the same one. */
+const FLIPS: readonly Change[] = ['mode', 'account', 'saas-disabled', 'saas-enabled'];
+
 /** Which stored ids a change strands; null when it strands none. */
 export function staleScope(change: Change): StaleScope | null {
   switch (change) {
@@ -85,6 +88,8 @@ export interface DecisionInput {
   repairBlocked: boolean;
   /** Without a marker, STRIPE_GATE_ON_UNKNOWN=probe found every sampled id with the configured key. */
   probeFound: boolean;
+  /** The marker was recorded less than STRIPE_GATE_SETTLE_SECONDS ago: a backend may still run with it. */
+  settling: boolean;
   policy: Pick<GateSettings, 'onMismatch' | 'onUnknown'>;
 }
 
@@ -111,6 +116,9 @@ export function decide(input: DecisionInput): Outcome {
   }
   const change = compare(stored, configured);
   if (change === 'none') return outcome('match', change);
+  // Two configurations at once (replicas with different keys, a rollout under way): the marker must not flip
+  // between them while the backend started on the newer one may still run.
+  if (input.settling && FLIPS.includes(change)) return outcome('refused-mismatch', change);
   // Nothing stored is stranded (SaaS off -> on, or no ids yet): only the marker moves.
   if (staleScope(change) === null || (input.staleRows === 0 && !input.unknownSchema)) return outcome('updated', change);
   const repair = policy.onMismatch === 'clean' && !input.unknownSchema && !input.repairBlocked;

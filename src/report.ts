@@ -84,6 +84,19 @@ function reconnectSentence(a: Assessment): string {
   return a.configured?.saasMode && connections ? ' Organizers must connect Stripe again after the repair.' : '';
 }
 
+/** A second configuration right after the marker moved to the first: both would run at once. */
+function settlingRefusal(a: Assessment): string {
+  const stored = a.stored!;
+  const ago = Math.round(stored.ageSeconds ?? 0);
+  return (
+    `Refused: the marker was set to ${describeState(stored)} only ${ago} s ago (by stripe-mode-gate ${stored.recordedBy}), and a backend ` +
+    `started with it may still be running; this one is configured with ${describeState(a.configured!)}. Two configurations at once ` +
+    '(replicas or workers with different keys, a rollout under way) would mix Stripe ids of both, and the marker could describe only one. ' +
+    `Give every backend and worker the same keys and APP_SAAS_MODE_ENABLED; once nothing runs with ${describeState(stored)} any more, ` +
+    `start again after STRIPE_GATE_SETTLE_SECONDS (${a.policy.settleSeconds} s) have passed since the marker changed, or set it lower. Nothing was changed.`
+  );
+}
+
 /** One paragraph an operator can act on: what is stored, what is configured, what happens, what to do. */
 export function explain(a: Assessment): string {
   return [explainDecision(a), ...a.warnings.map((w) => `Warning: ${w}.`)].join(' ');
@@ -115,6 +128,7 @@ function explainDecision(a: Assessment): string {
     case 'cleaned':
       return `The configuration changed from ${stored}${origin} to ${configured}. Repaired the stale ids: ${describeRows(a.repair)}; every removed value is archived (\`stripe-mode-gate restore\` puts them back).${historySentence(a)}${reconnectSentence(a)}`;
     case 'refused-mismatch': {
+      if (a.settling) return settlingRefusal(a);
       const repair =
         a.policy.onMismatch === 'clean'
           ? 'STRIPE_GATE_ON_MISMATCH=clean is set, but the gate repairs only a schema it knows, in tables it may write.'

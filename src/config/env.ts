@@ -13,6 +13,8 @@ export interface GateSettings {
   onUnknown: 'refuse' | 'adopt' | 'probe';
   dbWaitSeconds: number;
   lockWaitSeconds: number;
+  /** A marker younger than this is not changed to another mode, account or SaaS setting (0: never guarded). */
+  settleSeconds: number;
   stripeApi: 'auto' | 'required' | 'off';
   stripeApiUrl: string;
   schema: string;
@@ -73,6 +75,7 @@ const gateSpecs = {
   }),
   STRIPE_GATE_DB_WAIT_SECONDS: seconds({ default: 60, desc: 'a whole number of seconds >= 0' }),
   STRIPE_GATE_LOCK_WAIT_SECONDS: seconds({ default: 120, desc: 'a whole number of seconds >= 0' }),
+  STRIPE_GATE_SETTLE_SECONDS: seconds({ default: 300, desc: 'a whole number of seconds >= 0' }),
   STRIPE_GATE_STRIPE_API: str({ choices: ['auto', 'required', 'off'] as const, default: 'auto', desc: 'auto, required or off' }),
   STRIPE_GATE_STRIPE_API_URL: httpUrl({ default: 'https://api.stripe.com', desc: 'an http(s) URL' }),
   STRIPE_GATE_SCHEMA: identifier({
@@ -124,6 +127,7 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
       onUnknown: gate.STRIPE_GATE_ON_UNKNOWN,
       dbWaitSeconds: gate.STRIPE_GATE_DB_WAIT_SECONDS,
       lockWaitSeconds: gate.STRIPE_GATE_LOCK_WAIT_SECONDS,
+      settleSeconds: gate.STRIPE_GATE_SETTLE_SECONDS,
       stripeApi: gate.STRIPE_GATE_STRIPE_API,
       stripeApiUrl: gate.STRIPE_GATE_STRIPE_API_URL,
       schema: gate.STRIPE_GATE_SCHEMA,

@@ -20,6 +20,8 @@ export interface StripeState {
 export interface Marker extends StripeState {
   recordedAt: string;
   recordedBy: string;
+  /** Seconds since it was recorded, by the database's clock (not shown in output). */
+  ageSeconds?: number;
 }
 
 /** The configuration the backend is about to start with; null when it has no Stripe key. */
@@ -44,5 +46,7 @@ export function displayState<T extends StripeState>(state: T | null): T | null {
       return id ? [[p, { ...id, keyFingerprint: id.keyFingerprint?.slice(0, 12) ?? null }]] : [];
     }),
   );
-  return { ...state, platforms };
+  // A marker's age is for deciding, not for showing: it is stale the moment it is printed.
+  const { ageSeconds: _age, ...shown } = state as T & { ageSeconds?: number };
+  return { ...shown, platforms } as T;
 }

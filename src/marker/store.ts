@@ -77,17 +77,19 @@ export function markerExistsSql(schema: string): string {
  */
 export async function readMarker(client: Client, schema: string, known?: boolean): Promise<Marker | null> {
   if (!(known ?? (await exists(client, schema, 'marker')))) return null;
-  const rows = await gateRows<{ stripe_mode: unknown; saas_mode: unknown; platforms: unknown; recorded_at: Date; recorded_by: string }>(
+  const rows = await gateRows<{ stripe_mode: unknown; saas_mode: unknown; platforms: unknown; recorded_at: Date; recorded_by: string; age: number }>(
     client,
     schema,
-    `SELECT stripe_mode, saas_mode, platforms, recorded_at, recorded_by FROM ${qualified(schema, 'marker')} LIMIT 2`,
+    `SELECT stripe_mode, saas_mode, platforms, recorded_at, recorded_by,
+            pg_catalog.date_part('epoch', pg_catalog.now() - recorded_at)::float8 AS age
+       FROM ${qualified(schema, 'marker')} LIMIT 2`,
   );
   if (rows.length === 0) return null;
   if (rows.length > 1) throw new DamagedGateTablesError(schema, 'the marker table holds more than one row');
   const row = rows[0];
   const state = parseState({ stripeMode: row.stripe_mode, saasMode: row.saas_mode, platforms: row.platforms });
   if (typeof state === 'string') throw new DamagedGateTablesError(schema, `the marker has ${state}`);
-  return { ...state, recordedAt: new Date(row.recorded_at).toISOString(), recordedBy: String(row.recorded_by) };
+  return { ...state, recordedAt: new Date(row.recorded_at).toISOString(), recordedBy: String(row.recorded_by), ageSeconds: Number(row.age) };
 }
 
 /** Replaces the marker. Inside the caller's transaction; it also mends a marker table that lost its one-row key. */

@@ -30,7 +30,7 @@ async function gateSessions(): Promise<{ query: string }[]> {
 /** Starts a clean and SIGKILLs it as soon as the server runs a statement matching `pattern`. */
 async function killDuring(pattern: RegExp): Promise<string> {
   const child = spawn(process.execPath, [CLI, 'check'], {
-    env: { PATH: process.env.PATH, ...LIVE_KEYS, DATABASE_URL: db!.url, STRIPE_GATE_ON_MISMATCH: 'clean', STRIPE_GATE_STRIPE_API: 'off' },
+    env: { PATH: process.env.PATH, ...LIVE_KEYS, DATABASE_URL: db!.url, STRIPE_GATE_ON_MISMATCH: 'clean', STRIPE_GATE_STRIPE_API: 'off', STRIPE_GATE_SETTLE_SECONDS: '0' },
     stdio: 'ignore',
   });
   const exited = new Promise((resolve) => child.on('exit', resolve));

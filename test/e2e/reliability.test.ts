@@ -55,7 +55,7 @@ describe('SIGKILL at random moments of a large repair, again and again', () => {
     const ROUNDS = 10;
     for (let round = 0; round < ROUNDS; round++) {
       const child = spawn(process.execPath, [CLI, 'check'], {
-        env: { PATH: process.env.PATH, ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_MISMATCH: 'clean', STRIPE_GATE_STRIPE_API: 'off' },
+        env: { PATH: process.env.PATH, ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_MISMATCH: 'clean', STRIPE_GATE_STRIPE_API: 'off', STRIPE_GATE_SETTLE_SECONDS: '0' },
         stdio: 'ignore',
       });
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -22,7 +22,7 @@ export function startCli(args: string[], env: Record<string, string | undefined>
   const started = Date.now();
   const child = spawn(process.execPath, [CLI, ...args], {
     // Stripe is never asked unless a test says where its fake Stripe listens.
-    env: { PATH: process.env.PATH, STRIPE_GATE_DB_WAIT_SECONDS: '5', STRIPE_GATE_STRIPE_API: 'off', ...env },
+    env: { PATH: process.env.PATH, STRIPE_GATE_DB_WAIT_SECONDS: '5', STRIPE_GATE_STRIPE_API: 'off', STRIPE_GATE_SETTLE_SECONDS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const done = new Promise<CliRun>((resolve, reject) => {

@@ -42,7 +42,8 @@ export interface InProcessGate {
 /** A gate context for in-process runs: configuration from `env`, logs and results captured. */
 export async function gateContext(env: Record<string, string | undefined>): Promise<InProcessGate> {
   // Stripe is never asked unless a test says where its fake Stripe listens.
-  const defaults = { STRIPE_GATE_DB_WAIT_SECONDS: '5', STRIPE_GATE_LOCK_WAIT_SECONDS: '10', STRIPE_GATE_STRIPE_API: 'off' };
+  // Switches follow each other within seconds here: the settle time is tested on its own (settle.test.ts).
+  const defaults = { STRIPE_GATE_DB_WAIT_SECONDS: '5', STRIPE_GATE_LOCK_WAIT_SECONDS: '10', STRIPE_GATE_STRIPE_API: 'off', STRIPE_GATE_SETTLE_SECONDS: '0' };
   const config = loadConfig({ ...defaults, ...env }, { terminationLog: null });
   const output: string[] = [];
   const log = await gateLogger({ ...config, log: { level: 'debug', format: 'json' } }, (line) => void output.push(line));

@@ -152,6 +152,7 @@ describe("the gate's own settings", () => {
       onUnknown: 'refuse',
       dbWaitSeconds: 60,
       lockWaitSeconds: 120,
+      settleSeconds: 300,
       stripeApi: 'auto',
       stripeApiUrl: 'https://api.stripe.com',
       schema: 'stripe_mode_gate',

@@ -16,6 +16,7 @@ const input = (over: Partial<DecisionInput>): DecisionInput => ({
   unknownSchema: false,
   repairBlocked: false,
   probeFound: false,
+  settling: false,
   policy: refuse,
   ...over,
 });
@@ -51,6 +52,11 @@ const table: [string, Partial<DecisionInput>, string, number][] = [
   ['test -> live, clean, a table with stale rows may not be written: never repairs', { configured: state('live', false), staleRows: 5, repairBlocked: true, policy: { ...refuse, onMismatch: 'clean' } }, 'refused-mismatch', 65],
   ['an obstacle on a table with nothing to repair does not stop a new install', { stored: null, repairBlocked: false }, 'recorded', 0],
   ['test -> live with nothing stranded is updated, whatever blocks a repair', { configured: state('live', false), staleRows: 0 }, 'updated', 0],
+  ['test -> live right after the marker changed: refused even with nothing stranded', { configured: state('live', false), settling: true }, 'refused-mismatch', 65],
+  ['test -> live right after the marker changed, clean: refused', { configured: state('live', false), staleRows: 5, settling: true, policy: { ...refuse, onMismatch: 'clean' } }, 'refused-mismatch', 65],
+  ['SaaS off -> on right after the marker changed: refused', { configured: state('test', true), settling: true }, 'refused-mismatch', 65],
+  ['a match right after the marker changed', { settling: true }, 'match', 0],
+  ['the account learned right after the marker changed: updated', { configured: state('test', false, 'acct_1A'), settling: true }, 'updated', 0],
   ['same account known on one side only', { stored: state('test', false, 'acct_1A'), configured: state('test', false) }, 'match', 0],
 ];
 
