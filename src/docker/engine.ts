@@ -13,6 +13,7 @@ export interface ContainerInfo {
 
 export const PROTECT_LABEL = 'stripe-mode-gate.protect';
 const COMPOSE_SERVICE = 'com.docker.compose.service';
+const COMPOSE_PROJECT = 'com.docker.compose.project';
 
 /** dockerode is loaded only by `watch`: loading it costs the other commands ~180 ms. */
 export async function dockerClient(where: GateSettings['docker']): Promise<Docker> {
@@ -20,10 +21,29 @@ export async function dockerClient(where: GateSettings['docker']): Promise<Docke
   return new Dockerode('socketPath' in where ? { socketPath: where.socketPath } : { host: where.host, port: where.port, protocol: 'http' });
 }
 
-export function isProtected(container: Pick<ContainerInfo, 'name' | 'labels'>, byName: readonly string[]): boolean {
+/**
+ * Protected: labelled, or named in STRIPE_GATE_WATCH_CONTAINERS by container name, or by compose service
+ * within the watcher's own compose project (`project`; null outside compose: service names then match none),
+ * so that another project's `backend` is left alone.
+ */
+export function isProtected(container: Pick<ContainerInfo, 'name' | 'labels'>, byName: readonly string[], project: string | null): boolean {
   if (container.labels[PROTECT_LABEL] === 'true') return true;
   const service = container.labels[COMPOSE_SERVICE];
-  return byName.includes(container.name) || (service !== undefined && byName.includes(service));
+  const ours = project !== null && container.labels[COMPOSE_PROJECT] === project;
+  return byName.includes(container.name) || (ours && service !== undefined && byName.includes(service));
+}
+
+/**
+ * The compose project the watcher itself runs in: Docker names a container's host after its id, so the
+ * watcher inspects the container of its own hostname. Null when it runs outside Docker or compose.
+ */
+export async function ownComposeProject(docker: Docker, hostname: string): Promise<string | null> {
+  try {
+    const self = await docker.getContainer(hostname).inspect();
+    return self.Config.Labels?.[COMPOSE_PROJECT] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 export async function inspect(docker: Docker, id: string): Promise<ContainerInfo> {
@@ -51,10 +71,14 @@ export interface StartEvent {
 
 /**
  * Opens the stream of container `start` events and calls `handle` for each; resolves once the stream is open,
- * with `ended`, which settles when the stream ends (the daemon went away, or `signal` aborted). The Engine sends
- * newline-delimited JSON that may arrive split across chunks.
+ * with `ended`, which settles when the stream ends (the daemon went away, `signal` aborted, or `close`). The
+ * Engine sends newline-delimited JSON that may arrive split across chunks.
  */
-export async function openStartEvents(docker: Docker, signal: AbortSignal, handle: (event: StartEvent) => void): Promise<{ ended: Promise<void> }> {
+export async function openStartEvents(
+  docker: Docker,
+  signal: AbortSignal,
+  handle: (event: StartEvent) => void,
+): Promise<{ ended: Promise<void>; close: () => void }> {
   const stream = (await docker.getEvents({ filters: { type: ['container'], event: ['start'] } })) as NodeJS.ReadableStream & { destroy(): void };
   const stop = () => stream.destroy();
   signal.addEventListener('abort', stop, { once: true });
@@ -86,5 +110,5 @@ export async function openStartEvents(docker: Docker, signal: AbortSignal, handl
     stream.on('close', done);
     stream.on('error', done);
   });
-  return { ended };
+  return { ended, close: stop };
 }

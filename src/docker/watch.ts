@@ -1,16 +1,19 @@
-import { assess } from '../assess.js';
+import { hostname } from 'node:os';
+import { runCheck } from '../check.js';
 import type { Context } from '../commands/context.js';
-import { configForContainer } from '../config/env.js';
-import { withClient } from '../db/connect.js';
-import { withTransaction } from '../db/transaction.js';
+import { configForContainer, type Config } from '../config/env.js';
 import type { Decision } from '../decision.js';
 import { ExitCode, GateError } from '../errors.js';
-import { explain } from '../report.js';
-import { dockerClient, inspect, isProtected, openStartEvents, running, type ContainerInfo, type Docker } from './engine.js';
+import type { Logger } from '../logging.js';
+import { dockerClient, inspect, isProtected, openStartEvents, ownComposeProject, running, type ContainerInfo, type Docker } from './engine.js';
 
-/** What the sidecar lets run; recorded and updated are left for the init gate to write. */
+/**
+ * What the sidecar lets run. recorded and updated are written to the marker first, exactly as `check` writes
+ * them, so that the marker describes every container that runs; nothing else is ever written (no repair).
+ */
 const MAY_RUN: readonly Decision[] = ['match', 'skipped', 'recorded', 'updated'];
 const BACKOFF = { firstMs: 1000, maxMs: 30_000 };
+const STOP_TRIES = 3;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -19,35 +22,43 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Settles when `signal` aborts: nothing the watcher waits for may hold its exit past a SIGTERM. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+}
+
+/** The container's own Stripe settings with the watcher's database, deciding as `check` does but never repairing. */
+function judgingConfig(base: Config, env: ContainerInfo['env']): Config {
+  const config = configForContainer(base, env);
+  return { ...config, gate: { ...config.gate, onMismatch: 'refuse', onUnknown: 'refuse' } };
+}
+
 /**
  * Decides for one protected container as `check` would, with its own Stripe configuration and the watcher's
- * database, changing no data; stops it unless it may run. A database that cannot be asked stops nothing.
+ * database; stops it unless it may run. A database that cannot be asked stops nothing.
  */
-async function judge(docker: Docker, ctx: Context, container: ContainerInfo): Promise<void> {
+async function judge(docker: Docker, ctx: Context, container: ContainerInfo, signal: AbortSignal): Promise<void> {
   const { log } = ctx;
   let config;
   try {
-    config = configForContainer(ctx.config, container.env);
+    config = judgingConfig(ctx.config, container.env);
   } catch (error) {
-    await stop(docker, ctx, container, 'invalid configuration', (error as Error).message);
+    await stop(docker, log, container, 'invalid configuration', (error as Error).message, signal);
     return;
   }
   // The container's own keys are Stripe-shaped, so the watcher's scrubbing of that shape covers them.
   const containerLog = log.child({ container: container.name, stripeMode: config.stripe?.mode ?? 'none' });
   try {
-    const a = await withClient(config.database, config.gate.dbWaitSeconds, containerLog, (client) =>
-      withTransaction(client, () => assess(client, config, containerLog, 'when-needed'), { access: 'read only' }),
-    );
-    const { decision } = a.outcome;
-    if (MAY_RUN.includes(decision)) {
-      containerLog.info({ decision }, `container ${container.name} may run: ${decision}`);
+    const result = await runCheck({ config, log: containerLog });
+    if (MAY_RUN.includes(result.decision)) {
+      containerLog.info({ decision: result.decision }, `container ${container.name} may run: ${result.decision}`);
       return;
     }
-    await stop(docker, ctx, container, decision, explain(a));
+    await stop(docker, log, container, result.decision, result.message, signal);
   } catch (error) {
     // A key Stripe rejects is the container's own configuration error: check would refuse it (78).
     if (error instanceof GateError && error.exitCode === ExitCode.config) {
-      await stop(docker, ctx, container, 'invalid configuration', error.message);
+      await stop(docker, log, container, 'invalid configuration', error.message, signal);
       return;
     }
     const reason = error instanceof GateError ? error.message : String(error);
@@ -55,9 +66,25 @@ async function judge(docker: Docker, ctx: Context, container: ContainerInfo): Pr
   }
 }
 
-async function stop(docker: Docker, ctx: Context, container: ContainerInfo, decision: string, why: string): Promise<void> {
-  await docker.getContainer(container.id).stop();
-  ctx.log.error(
+/** Stops the container, trying again after a failure (the reason logged each time); gone or stopped is done. */
+async function stop(docker: Docker, log: Logger, container: ContainerInfo, decision: string, why: string, signal: AbortSignal): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await docker.getContainer(container.id).stop();
+      break;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 304 || status === 404) break;
+      const reason = (error as Error).message;
+      if (attempt === STOP_TRIES || signal.aborted) {
+        log.error({ container: container.name, decision, reason }, `could NOT stop container ${container.name} (${decision}) after ${attempt} tries: ${why} Stop it by hand.`);
+        return;
+      }
+      log.warn({ container: container.name, attempt, reason }, `could not stop container ${container.name}; trying again`);
+      await sleep(500 * attempt, signal);
+    }
+  }
+  log.error(
     { container: container.name, decision },
     `stopped container ${container.name} (${decision}): ${why} Run \`docker compose up\` (the init gate) once this is settled.`,
   );
@@ -66,41 +93,53 @@ async function stop(docker: Docker, ctx: Context, container: ContainerInfo, deci
 /**
  * The sidecar: judges every protected container at start and on each of its `start` events, and keeps going
  * across Docker daemon restarts (reconnecting with backoff, then judging what started meanwhile).
- * Returns when `signal` aborts.
+ * Returns as soon as `signal` aborts.
  */
 export async function runWatch(ctx: Context, signal: AbortSignal): Promise<void> {
   const { log, config } = ctx;
   const docker = await dockerClient(config.gate.docker);
-  // One container at a time: a burst of starts must not open a burst of database connections.
+  const stopped = aborted(signal);
+  let project: string | null = null;
+  // One container at a time: a burst of starts must not open a burst of database connections. A container
+  // already waiting for its judgement is not queued again: that judgement reads its newest state.
+  const waiting = new Set<string>();
   let queue = Promise.resolve();
   const enqueue = (id: string) => {
+    if (waiting.has(id)) return;
+    waiting.add(id);
     queue = queue.then(async () => {
+      waiting.delete(id);
+      if (signal.aborted) return;
       try {
         const container = await inspect(docker, id);
-        if (isProtected(container, config.gate.watchContainers)) await judge(docker, ctx, container);
+        if (isProtected(container, config.gate.watchContainers, project)) await judge(docker, ctx, container, signal);
       } catch (error) {
         log.warn({ container: id, reason: (error as Error).message }, 'could not inspect a started container');
       }
     });
   };
   for (let delay = BACKOFF.firstMs; !signal.aborted; delay = Math.min(delay * 2, BACKOFF.maxMs)) {
+    let events: Awaited<ReturnType<typeof openStartEvents>> | undefined;
     try {
-      const { ended } = await openStartEvents(docker, signal, (event) => {
-        if (isProtected(event, config.gate.watchContainers)) enqueue(event.id);
+      events = await openStartEvents(docker, signal, (event) => {
+        if (isProtected(event, config.gate.watchContainers, project)) enqueue(event.id);
       });
-      log.info({ protect: { label: 'stripe-mode-gate.protect=true', names: config.gate.watchContainers } }, 'watching Docker for container starts');
+      project = await ownComposeProject(docker, hostname());
+      log.info({ protect: { label: 'stripe-mode-gate.protect=true', names: config.gate.watchContainers, composeProject: project } }, 'watching Docker for container starts');
       delay = BACKOFF.firstMs;
       for (const container of await running(docker)) {
-        if (isProtected(container, config.gate.watchContainers)) enqueue(container.id);
+        if (isProtected(container, config.gate.watchContainers, project)) enqueue(container.id);
       }
-      await ended;
-      await queue;
+      await Promise.race([events.ended.then(() => queue), stopped]);
       if (signal.aborted) break;
       log.warn('the Docker event stream ended (daemon restart?); reconnecting');
     } catch (error) {
+      // The stream of a half-done connect (listing failed) must not stay open beside the next one.
+      events?.close();
       log.warn({ reason: (error as Error).message, retryInMs: delay }, 'Docker Engine not reachable; retrying');
     }
     await sleep(delay, signal);
   }
-  await queue;
+  // A judgement under way gets what is left of the 2 s a stop may take; the process ending rolls it back.
+  await Promise.race([queue, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
 }

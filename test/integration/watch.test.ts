@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/commands/check.js';
 import { runWatch } from '../../src/docker/watch.js';
@@ -26,6 +27,8 @@ afterEach(async () => {
 });
 
 const PROTECT = { 'stripe-mode-gate.protect': 'true' };
+const SERVICE = 'com.docker.compose.service';
+const PROJECT = 'com.docker.compose.project';
 
 async function watch(env: Record<string, string> = {}) {
   // The watcher has the database; each container brings its own Stripe settings.
@@ -54,17 +57,86 @@ describe('watch, the sidecar', () => {
     expect(await db.checksums()).toEqual(before);
   });
 
-  it('judges every start event of a protected container: by label, by name, or by compose service', async () => {
+  it("judges every start event of a protected container: by label, by name, or by compose service of the watcher's own project", async () => {
+    // Docker names a container's host after its id: this is the watcher's own container, in project hievents.
+    docker.containers.set(hostname(), { id: hostname(), name: 'hievents-stripe-mode-gate-watch-1', labels: { [PROJECT]: 'hievents' }, env: {}, running: true });
     const gate = await watch({ STRIPE_GATE_WATCH_CONTAINERS: 'named-backend, backend' });
     await until(() => gate.logs().some((l) => l.msg === 'watching Docker for container starts'), 'the watcher');
     docker.start({ id: 'a', name: 'labelled', labels: PROTECT, env: { ...LIVE_KEYS } });
     docker.start({ id: 'b', name: 'named-backend', env: { ...LIVE_KEYS } });
-    docker.start({ id: 'c', name: 'proj-backend-1', labels: { 'com.docker.compose.service': 'backend' }, env: { ...LIVE_KEYS } });
+    docker.start({ id: 'c', name: 'hievents-backend-1', labels: { [SERVICE]: 'backend', [PROJECT]: 'hievents' }, env: { ...LIVE_KEYS } });
+    docker.start({ id: 'c2', name: 'shop-backend-1', labels: { [SERVICE]: 'backend', [PROJECT]: 'shop' }, env: { ...LIVE_KEYS } });
     docker.start({ id: 'd', name: 'other', env: { ...LIVE_KEYS } });
     docker.start({ id: 'e', name: 'fine', labels: PROTECT, env: { ...TEST_KEYS } });
     await until(() => docker.stops.length === 3, 'three stops');
     await until(() => gate.logs().some((l) => l.container === 'fine' && l.decision === 'match'), 'the matching one judged');
-    expect(docker.stops.sort()).toEqual(['labelled', 'named-backend', 'proj-backend-1']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(docker.stops.sort()).toEqual(['hievents-backend-1', 'labelled', 'named-backend']);
+  });
+
+  it('outside compose, a service name matches no container: only names and the label do', async () => {
+    const gate = await watch({ STRIPE_GATE_WATCH_CONTAINERS: 'backend' });
+    await until(() => gate.logs().some((l) => l.msg === 'watching Docker for container starts'), 'the watcher');
+    docker.start({ id: 'c', name: 'hievents-backend-1', labels: { [SERVICE]: 'backend', [PROJECT]: 'hievents' }, env: { ...LIVE_KEYS } });
+    docker.start({ id: 'a', name: 'labelled', labels: PROTECT, env: { ...LIVE_KEYS } });
+    await until(() => docker.stops.length === 1, 'one stop');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(docker.stops).toEqual(['labelled']);
+  });
+
+  it('records updated and recorded as check would, so that the marker describes every container that runs', async () => {
+    await db.query('TRUNCATE stripe_customers, account_stripe_platforms; UPDATE accounts SET stripe_account_id = NULL, stripe_connect_account_type = NULL, stripe_connect_setup_complete = false');
+    const gate = await watch();
+    // Nothing is stranded by live keys yet: the container may run, and the marker must say live from now on.
+    docker.start({ id: 'l', name: 'live-backend', labels: PROTECT, env: { ...LIVE_KEYS } });
+    await until(() => gate.logs().some((l) => l.container === 'live-backend' && l.decision === 'updated'), 'the judgement');
+    expect(docker.stops).toEqual([]);
+    expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'live' }]);
+    // The live backend writes live customers; an init gate with clean then has nothing to repair.
+    await db.query("INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at) VALUES ('Live', 'live@example.com', 'cus_LiveReal0001', now(), now())");
+    const next = await runCheck((await gateContext({ DATABASE_URL: db.url, ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).ctx);
+    expect(next).toMatchObject({ decision: 'match' });
+    expect(await db.query('SELECT count(*)::int AS n FROM stripe_customers')).toEqual([{ n: 1 }]);
+  });
+
+  it('judges a container started many times in a burst at most twice', async () => {
+    const gate = await watch();
+    await until(() => gate.logs().some((l) => l.msg === 'watching Docker for container starts'), 'the watcher');
+    for (let i = 0; i < 20; i++) docker.start({ id: 'busy', name: 'flapping-backend', labels: PROTECT, env: { ...TEST_KEYS } });
+    await until(() => gate.logs().some((l) => l.container === 'flapping-backend' && l.decision === 'match'), 'a judgement');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const judged = gate.logs().filter((l) => l.container === 'flapping-backend' && l.decision === 'match');
+    expect(judged.length).toBeGreaterThanOrEqual(1);
+    expect(judged.length).toBeLessThanOrEqual(2);
+  });
+
+  it('tries a failed stop again, logging why, until the container is stopped', async () => {
+    docker.failNext('stop', 2);
+    const gate = await watch();
+    docker.start({ id: 'f', name: 'stubborn-backend', labels: PROTECT, env: { ...LIVE_KEYS } });
+    await until(() => docker.stops.includes('stubborn-backend'), 'the stop', { ms: 10_000 });
+    const retries = gate.logs().filter((l) => String(l.msg).startsWith('could not stop container stubborn-backend; trying again'));
+    expect(retries.map((l) => l.attempt)).toEqual([1, 2]);
+    expect(retries[0].reason).toContain('device busy');
+  });
+
+  it('closes the event stream of a connect whose listing failed before it opens the next', async () => {
+    docker.failNext('list', 2);
+    const gate = await watch();
+    await until(() => gate.logs().filter((l) => String(l.msg).startsWith('Docker Engine not reachable')).length === 2, 'two failed connects', { ms: 10_000 });
+    await until(() => gate.logs().some((l) => l.msg === 'watching Docker for container starts') && docker.openStreams() === 1, 'one stream', { ms: 10_000 });
+    expect(docker.openStreams()).toBe(1);
+  });
+
+  it('exits within 2 s of SIGTERM even while a judgement waits for the database', async () => {
+    const gate = await gateContext({ DATABASE_URL: 'postgresql://u:p@127.0.0.1:9/x', STRIPE_GATE_DB_WAIT_SECONDS: '60', DOCKER_HOST: `unix://${docker.socket}` });
+    watching = runWatch(gate.ctx, controller.signal);
+    docker.start({ id: 'w', name: 'waiting-backend', labels: PROTECT, env: { ...LIVE_KEYS } });
+    await until(() => gate.logs().some((l) => String(l.msg).includes('database not reachable yet')), 'the database wait');
+    const started = Date.now();
+    controller.abort();
+    await watching;
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('never stops a container it cannot decide for (database away), and stops one with invalid keys', async () => {

@@ -20,6 +20,10 @@ export interface FakeDocker {
   stops: string[];
   /** Starts a container, as a restart policy or `docker start` would, and emits its `start` event. */
   start(container: Omit<FakeContainer, 'running'>): void;
+  /** The next `count` requests of that kind fail with a 500, as a busy or broken Engine answers. */
+  failNext(kind: 'list' | 'stop', count?: number): void;
+  /** Event streams open right now. */
+  openStreams(): number;
   /** Drops every connection, stays away `downMs`, and comes back with the containers as they are. */
   restart(downMs: number, whileDown?: () => void): Promise<void>;
   close(): Promise<void>;
@@ -31,6 +35,7 @@ export async function startFakeDocker(): Promise<FakeDocker> {
   const containers = new Map<string, FakeContainer>();
   const stops: string[] = [];
   const streams = new Set<ServerResponse>();
+  const failing = { list: 0, stop: 0 };
   let server: Server;
 
   const json = (res: ServerResponse, status: number, body?: unknown) => {
@@ -44,6 +49,7 @@ export async function startFakeDocker(): Promise<FakeDocker> {
       server = createServer((req, res) => {
         const path = (req.url ?? '').replace(/^\/v\d+\.\d+/, '').split('?')[0];
         if (req.method === 'GET' && path === '/containers/json') {
+          if (failing.list > 0 && failing.list--) return json(res, 500, { message: 'listing failed' });
           return json(res, 200, [...containers.values()].filter((c) => c.running).map((c) => ({ Id: c.id, Names: [`/${c.name}`], Labels: c.labels ?? {}, State: 'running' })));
         }
         const inspect = /^\/containers\/([^/]+)\/json$/.exec(path);
@@ -56,6 +62,7 @@ export async function startFakeDocker(): Promise<FakeDocker> {
         if (req.method === 'POST' && stop) {
           const c = containers.get(stop[1]);
           if (!c) return json(res, 404, { message: `No such container: ${stop[1]}` });
+          if (failing.stop > 0 && failing.stop--) return json(res, 500, { message: 'cannot stop container: device busy' });
           stops.push(c.name);
           c.running = false;
           return json(res, 204);
@@ -95,6 +102,10 @@ export async function startFakeDocker(): Promise<FakeDocker> {
         s.write(line.slice(20));
       }
     },
+    failNext(kind, count = 1) {
+      failing[kind] = count;
+    },
+    openStreams: () => streams.size,
     async restart(downMs, whileDown) {
       await close();
       whileDown?.();

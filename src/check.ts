@@ -1,0 +1,89 @@
+import { assess, skippedAssessment, type Assessment } from './assess.js';
+import { applyRepair } from './cleanup/apply.js';
+import { withClient, type Client } from './db/connect.js';
+import { withGateLock } from './db/lock.js';
+import { savepoint } from './db/transaction.js';
+import { ensureGateSchema } from './marker/schema.js';
+import { configuredState } from './marker/state.js';
+import { logRun, markerExistsSql, setRunCounts, writeMarker } from './marker/store.js';
+import { changesOf, decisionReport, explain, type DecisionReport } from './report.js';
+import type { Config } from './config/env.js';
+import type { Logger } from './logging.js';
+
+/** What a check needs: the configuration it decides for, and where it logs. */
+export interface CheckContext {
+  config: Config;
+  log: Logger;
+}
+
+export interface CheckResult extends DecisionReport {
+  message: string;
+}
+
+function resultOf(a: Assessment): CheckResult {
+  return { ...decisionReport(a), message: explain(a) };
+}
+
+/**
+ * Writes what the decision asks for, inside the run's one transaction (withGateLock): the run, the archive
+ * and repair of a clean, and the new marker commit together or not at all. Returns the assessment with the
+ * rows actually repaired.
+ */
+async function act(client: Client, ctx: CheckContext, a: Assessment): Promise<Assessment> {
+  const { schema } = ctx.config.gate;
+  const { decision } = a.outcome;
+  if (decision === 'match' || decision === 'skipped') return a;
+  if (decision === 'refused-mismatch' || decision === 'refused-unknown') {
+    await logRefusal(client, ctx, a);
+    return a;
+  }
+  if (decision === 'cleaned') {
+    // A gate killed mid-repair must not leave its transaction running on the server (PostgreSQL 14+).
+    await savepoint(client, () => client.query("SELECT pg_catalog.set_config('client_connection_check_interval', '1s', true)"), () => undefined);
+  }
+  await ensureGateSchema(client, schema);
+  const runId = await logRun(client, schema, { command: 'check', decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) });
+  let done = a;
+  if (decision === 'cleaned') {
+    const { present } = a.inventory!;
+    done = { ...a, repair: await applyRepair(client, schema, runId, a.inventory!) };
+    // The tables the clean saw tell a later restore whether Hi.Events was upgraded in between.
+    await setRunCounts(client, schema, runId, { ...changesOf(done), tables: [...present.keys()] });
+  }
+  await writeMarker(client, schema, a.configured!, runId);
+  return done;
+}
+
+/** A refusal is logged in the run log when the gate may write there; the refusal itself stands regardless. */
+async function logRefusal(client: Client, ctx: CheckContext, a: Assessment): Promise<void> {
+  const { schema } = ctx.config.gate;
+  const run = { command: 'check', decision: a.outcome.decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) };
+  await savepoint(
+    client,
+    async () => {
+      await ensureGateSchema(client, schema);
+      await logRun(client, schema, run);
+    },
+    (error) => ctx.log.warn({ reason: (error as Error).message }, 'could not record the refusal in the run log'),
+  );
+}
+
+/** The init job (and the watcher's judgement of a container): connect, lock, decide, act, release. */
+export async function runCheck(ctx: CheckContext): Promise<CheckResult> {
+  const { config, log } = ctx;
+  for (const warning of config.warnings) log.warn(warning);
+  if (!configuredState(config)) return resultOf(skippedAssessment());
+  return withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
+    withGateLock(
+      client,
+      config.gate.lockWaitSeconds,
+      log,
+      async ({ marker }) => {
+        const a = await assess(client, config, log, 'when-needed', marker as boolean | undefined);
+        return resultOf(await act(client, ctx, a));
+      },
+      { marker: markerExistsSql(config.gate.schema) },
+    ),
+  );
+}
+
