@@ -76,7 +76,7 @@ export async function runCheck(ctx: CheckContext): Promise<CheckResult> {
   return withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
     withGateLock(
       client,
-      config.gate.lockWaitSeconds,
+      config.gate,
       log,
       async ({ marker }) => {
         const a = await assess(client, config, log, 'when-needed', marker as boolean | undefined);

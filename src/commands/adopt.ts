@@ -34,7 +34,7 @@ export async function adoptCommand(ctx: Context, options: AdoptOptions): Promise
   const { config, log } = ctx;
   const state = await declared(ctx, options);
   await withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
-    withGateLock(client, config.gate.lockWaitSeconds, log, async () => {
+    withGateLock(client, config.gate, log, async () => {
       // --force is also how an operator replaces a damaged marker.
       const stored = await savepoint(
         client,

@@ -31,7 +31,7 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
   const { schema } = config.gate;
   if (runId !== undefined && !/^\d{1,18}$/.test(runId)) throw new UsageError(`--run takes a run id (a number), as \`status\` lists them`);
   return withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
-    withGateLock(client, config.gate.lockWaitSeconds, log, async () => {
+    withGateLock(client, config.gate, log, async () => {
       const run = await findCleanedRun(client, schema, runId);
       if (!run) throw new UsageError(runId ? `run #${runId} is not a cleaned run` : 'no cleaned run to restore');
       if (run.restoredBy) throw new UsageError(`run #${run.id} was already restored (by run #${run.restoredBy})`);

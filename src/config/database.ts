@@ -12,6 +12,12 @@ export interface DatabaseSettings {
   sslmode: SslMode;
   /** CA certificate file for verify-ca / verify-full (DATABASE_URL's sslrootcert, as libpq names it). */
   sslrootcert?: string;
+  /**
+   * How long the gate waits for the answer to one statement before it takes the database for gone: longer
+   * than any statement may run (the lock wait plus STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS), so that only a
+   * network that stopped delivering reaches it.
+   */
+  answerTimeoutMs?: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -15,6 +15,8 @@ export interface GateSettings {
   lockWaitSeconds: number;
   /** A marker younger than this is not changed to another mode, account or SaaS setting (0: never guarded). */
   settleSeconds: number;
+  /** The longest one statement may run besides waiting for locks (the server cancels it: exit 69). */
+  statementTimeoutSeconds: number;
   stripeApi: 'auto' | 'required' | 'off';
   stripeApiUrl: string;
   schema: string;
@@ -76,6 +78,7 @@ const gateSpecs = {
   STRIPE_GATE_DB_WAIT_SECONDS: seconds({ default: 60, desc: 'a whole number of seconds >= 0' }),
   STRIPE_GATE_LOCK_WAIT_SECONDS: seconds({ default: 120, desc: 'a whole number of seconds >= 0' }),
   STRIPE_GATE_SETTLE_SECONDS: seconds({ default: 300, desc: 'a whole number of seconds >= 0' }),
+  STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: seconds({ default: 600, desc: 'a whole number of seconds >= 1' }),
   STRIPE_GATE_STRIPE_API: str({ choices: ['auto', 'required', 'off'] as const, default: 'auto', desc: 'auto, required or off' }),
   STRIPE_GATE_STRIPE_API_URL: httpUrl({ default: 'https://api.stripe.com', desc: 'an http(s) URL' }),
   STRIPE_GATE_SCHEMA: identifier({
@@ -114,12 +117,17 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
   }
   const { problems: logProblems, ...log } = readLogSettings(env);
   problems.push(...logProblems);
+  if (valid('STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS') && gate.STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS === 0) {
+    problems.push('STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: expected a whole number of seconds >= 1');
+  }
   const database = readDatabaseSettings(env, problems);
   const { stripe, saasMode, secrets } = readStripeSide(processEnv, problems, warnings);
   if (problems.length > 0) throw new ConfigError(problems);
 
+  // A network that stops delivering is noticed after the longest a statement may take, and a few seconds.
+  const lockAndStatement = gate.STRIPE_GATE_LOCK_WAIT_SECONDS + gate.STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS;
   return Object.freeze({
-    database,
+    database: { ...database, answerTimeoutMs: (lockAndStatement + 5) * 1000 },
     stripe,
     saasMode,
     gate: Object.freeze({
@@ -128,6 +136,7 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
       dbWaitSeconds: gate.STRIPE_GATE_DB_WAIT_SECONDS,
       lockWaitSeconds: gate.STRIPE_GATE_LOCK_WAIT_SECONDS,
       settleSeconds: gate.STRIPE_GATE_SETTLE_SECONDS,
+      statementTimeoutSeconds: gate.STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS,
       stripeApi: gate.STRIPE_GATE_STRIPE_API,
       stripeApiUrl: gate.STRIPE_GATE_STRIPE_API_URL,
       schema: gate.STRIPE_GATE_SCHEMA,

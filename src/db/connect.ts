@@ -37,6 +37,11 @@ async function connectOnce(db: DatabaseSettings, timeoutMs: number): Promise<Cli
     password: db.password,
     application_name: 'stripe-mode-gate',
     connectionTimeoutMillis: Math.max(timeoutMs, 1000),
+    // A peer that vanished (host down, cable cut) is noticed by the kernel's keepalive probes; a network that
+    // still acknowledges but delivers nothing, by the answer timeout (fromDatabase: exit 69).
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...(db.answerTimeoutMs ? { query_timeout: db.answerTimeoutMs } : {}),
   };
   let ssl = tlsFor(db);
   for (;;) {
@@ -94,6 +99,18 @@ export async function connect(db: DatabaseSettings, waitSeconds: number, log: Lo
 }
 
 /**
+ * Ends the session, or, when the server does not answer (a dead network), drops the socket: the server rolls
+ * back whatever was not committed either way.
+ */
+async function disconnect(client: Client): Promise<void> {
+  const ended = client.end().catch(() => undefined);
+  const gaveUp = new Promise((resolve) => setTimeout(resolve, 1000).unref());
+  if ((await Promise.race([ended.then(() => 'ended'), gaveUp])) !== 'ended') {
+    (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+  }
+}
+
+/**
  * Connects (with the wait), runs `fn`, and always disconnects. What the server says on the way is put in the
  * gate's terms (fromDatabase): a connection lost is exit 69, whatever ran in a transaction was rolled back.
  */
@@ -104,6 +121,6 @@ export async function withClient<T>(db: DatabaseSettings, waitSeconds: number, l
   } catch (error) {
     throw fromDatabase(error, describeDatabase(db), db.user);
   } finally {
-    await client.end().catch(() => undefined);
+    await disconnect(client);
   }
 }

@@ -24,6 +24,11 @@ export function errorClass(error: unknown): string {
   return errorCode(error).slice(0, 2);
 }
 
+/** The server gave no answer within the client's answer timeout: the connection is of no further use. */
+export function answerTimedOut(error: unknown): boolean {
+  return error instanceof Error && /Query read timeout/.test(error.message);
+}
+
 /** The connection broke during the run (server restart, network): retrying later helps. */
 const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03']);
 /** Classes of states that pass: connection exceptions, insufficient resources, and a rollback the server chose. */
@@ -57,6 +62,12 @@ function grantFor(message: string, user: string): string {
 export function fromDatabase(error: unknown, target: string, user: string): unknown {
   if (error instanceof GateError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  if (answerTimedOut(error)) {
+    return new UnavailableError(
+      `${target} stopped answering (no reply within the lock wait and STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS): the network, or the server; nothing the run had not committed is kept, retrying helps`,
+      { cause: error },
+    );
+  }
   if (connectionLost(error) || TRANSIENT_CLASSES.includes(errorClass(error))) {
     return new UnavailableError(`lost the connection to ${target} during the run, or the server could not go on (${message}); nothing was committed, retrying helps`, { cause: error });
   }

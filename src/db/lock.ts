@@ -21,19 +21,21 @@ export const GATE_LOCK_KEY = '5595685873077129548';
  */
 export async function withGateLock<T>(
   client: Client,
-  waitSeconds: number,
+  { lockWaitSeconds: waitSeconds, statementTimeoutSeconds }: { lockWaitSeconds: number; statementTimeoutSeconds: number },
   log: Logger,
   fn: (also: Record<string, unknown>) => Promise<T>,
   also: Record<string, string> = {},
 ): Promise<T> {
   // The same wait bounds every lock of the run, the gate's and the table locks of a repair (55P03 when it
-  // expires); 0 would mean forever to PostgreSQL, and its maximum is 2^31-1 ms.
-  const timeout = `${Math.min(Math.max(waitSeconds * 1000, 1), 2 ** 31 - 1)}ms`;
+  // expires), and a statement may take that and STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS (57014 after that);
+  // 0 would mean forever to PostgreSQL, and its maximum is 2^31-1 ms.
+  const ms = (seconds: number) => `${Math.min(Math.max(seconds * 1000, 1), 2 ** 31 - 1)}ms`;
+  const timeouts = `pg_catalog.set_config('lock_timeout', '${ms(waitSeconds)}', true), pg_catalog.set_config('statement_timeout', '${ms(waitSeconds + statementTimeoutSeconds)}', true)`;
   // `also`: the caller's own questions (name -> SQL expression), asked in the same round trip. Their answers
   // hold only when the lock was free at once: after a wait, another gate may have changed them, so `fn`
   // then gets none and asks again.
   const asked = Object.entries(also).map(([name, sql]) => `, ${sql} AS ${ident(name)}`).join('');
-  const first = `SELECT pg_catalog.set_config('lock_timeout', '${timeout}', true), pg_catalog.pg_try_advisory_xact_lock(${GATE_LOCK_KEY}) AS locked${asked}`;
+  const first = `SELECT ${timeouts}, pg_catalog.pg_try_advisory_xact_lock(${GATE_LOCK_KEY}) AS locked${asked}`;
   return withTransaction(
     client,
     async ([answers]) => {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Client } from './connect.js';
+import { answerTimedOut } from './errors.js';
 
 /**
  * The settings the gate's SQL relies on, whatever the database or role sets by default:
@@ -8,10 +9,14 @@ import type { Client } from './connect.js';
  *   names is schema-qualified.
  * - standard_conforming_strings: a backslash in a quoted name is a backslash.
  * - row_security off: a policy hiding rows from the gate's role is an error (42501), never a silent undercount.
+ * - idle_in_transaction_session_timeout: a gate that stops talking in the middle of a run (a dead network, a
+ *   frozen container) has its transaction rolled back and its locks released by the server after a minute;
+ *   a run is idle in its transaction only while it asks Stripe, 12 s at most.
  * Transaction-local, so that a pooled server connection (PgBouncer) keeps its own settings afterwards.
  */
 const PIN_SETTINGS = `SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true),
-  pg_catalog.set_config('standard_conforming_strings', 'on', true), pg_catalog.set_config('row_security', 'off', true)`;
+  pg_catalog.set_config('standard_conforming_strings', 'on', true), pg_catalog.set_config('row_security', 'off', true),
+  pg_catalog.set_config('idle_in_transaction_session_timeout', '60s', true)`;
 
 export interface TransactionOptions {
   /** 'read only' for runs that write nothing; the default keeps the server's default_transaction_read_only. */
@@ -36,7 +41,8 @@ export async function withTransaction<T>(
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // Without an answer the connection is of no use: closing it rolls back (withClient).
+    if (!answerTimedOut(error)) await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
 }
@@ -52,6 +58,7 @@ export async function savepoint<T>(client: Client, fn: () => Promise<T>, onError
     await client.query('RELEASE SAVEPOINT stripe_mode_gate');
     return result;
   } catch (error) {
+    if (answerTimedOut(error)) throw error;
     await client.query('ROLLBACK TO SAVEPOINT stripe_mode_gate');
     return onError(error);
   }

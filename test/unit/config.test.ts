@@ -25,6 +25,8 @@ describe('database settings follow Laravel', () => {
       user: 'forge',
       password: '',
       sslmode: 'prefer',
+      // Lock wait 120 s + statement 600 s + 5 s.
+      answerTimeoutMs: 725_000,
     });
   });
 
@@ -42,7 +44,7 @@ describe('database settings follow Laravel', () => {
       DB_PASSWORD: 'pw',
       DATABASE_URL: 'postgresql://postgres:s%40cret@postgres/hi-events?sslmode=disable',
     }).database;
-    expect(db).toEqual({ host: 'postgres', port: 6543, database: 'hi-events', user: 'postgres', password: 's@cret', sslmode: 'disable' });
+    expect(db).toEqual({ host: 'postgres', port: 6543, database: 'hi-events', user: 'postgres', password: 's@cret', sslmode: 'disable', answerTimeoutMs: 725_000 });
   });
 
   it('accepts postgres:// and pgsql:// and an IPv6 host', () => {
@@ -153,6 +155,7 @@ describe("the gate's own settings", () => {
       dbWaitSeconds: 60,
       lockWaitSeconds: 120,
       settleSeconds: 300,
+      statementTimeoutSeconds: 600,
       stripeApi: 'auto',
       stripeApiUrl: 'https://api.stripe.com',
       schema: 'stripe_mode_gate',
@@ -170,6 +173,11 @@ describe("the gate's own settings", () => {
     });
     expect(load({ DOCKER_HOST: 'tcp://docker:2375' }).gate.docker).toEqual({ host: 'docker', port: 2375 });
     expect(problemsOf({ DOCKER_HOST: 'ssh://me@host' })).toEqual(['DOCKER_HOST: expected unix:///path/to/docker.sock or tcp://host:port']);
+  });
+
+  it('takes no statement timeout of 0, which would mean no bound at all', () => {
+    expect(problemsOf({ STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '0' })).toEqual(['STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: expected a whole number of seconds >= 1']);
+    expect(load({ STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '30' }).gate.statementTimeoutSeconds).toBe(30);
   });
 
   it('refuses probe without the Stripe API', () => {
