@@ -1,5 +1,5 @@
 import { assess, skippedAssessment, type Assessment } from './assess.js';
-import { applyRepair } from './cleanup/apply.js';
+import { applyRepair, refuseWaitingWriters } from './cleanup/apply.js';
 import { withClient, type Client } from './db/connect.js';
 import { withGateLock } from './db/lock.js';
 import { savepoint } from './db/transaction.js';
@@ -44,13 +44,17 @@ async function act(client: Client, ctx: CheckContext, a: Assessment): Promise<As
   await ensureGateSchema(client, schema);
   const runId = await logRun(client, schema, { command: 'check', decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) });
   let done = a;
+  let locked: string[] = [];
   if (decision === 'cleaned') {
     const { present } = a.inventory!;
-    done = { ...a, repair: await applyRepair(client, schema, runId, a.inventory!) };
+    const repaired = await applyRepair(client, schema, runId, a.inventory!);
+    done = { ...a, repair: repaired.done };
+    locked = repaired.locked;
     // The tables the clean saw tell a later restore whether Hi.Events was upgraded in between.
     await setRunCounts(client, schema, runId, { ...changesOf(done), tables: [...present.keys()] });
   }
   await writeMarker(client, schema, a.configured!, runId);
+  await refuseWaitingWriters(client, locked);
   return done;
 }
 

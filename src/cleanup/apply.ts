@@ -1,6 +1,6 @@
 import type { Client } from '../db/connect.js';
 import { ident, qualified } from '../db/sql.js';
-import { UnavailableError } from '../errors.js';
+import { RefusedError, UnavailableError } from '../errors.js';
 import { HIEVENTS_SCHEMA, REPAIRED } from '../hievents/catalogue.js';
 import { readInventory, type Inventory, type TargetCount } from '../hievents/inventory.js';
 import type { RepairTarget } from '../hievents/plan.js';
@@ -51,14 +51,19 @@ const counts = (targets: TargetCount[]) => JSON.stringify(targets.map((t) => [t.
 
 /**
  * Archives and repairs the tables of `inventory` that have stale rows, under run `runId`. Runs inside the
- * caller's transaction: the archive, the repair and the new marker commit together or not at all. Under the
- * table locks, the database must still hold what the decision was made on. Returns the rows touched.
+ * caller's transaction: the archive, the repair and the new marker commit together or not at all. Every table
+ * of the scope it may lock is locked, empty ones too, so that no client writes ids the repair would miss
+ * (they wait); under the locks, the database must still hold what the decision was made on. Returns the
+ * rows touched and the tables locked.
  */
-export async function applyRepair(client: Client, schema: string, runId: string, inventory: Inventory): Promise<TargetCount[]> {
+export async function applyRepair(client: Client, schema: string, runId: string, inventory: Inventory): Promise<{ done: TargetCount[]; locked: string[] }> {
   const targets = inventory.stale.filter((t) => t.rows > 0);
-  await lockRepairedTables(client, targets.map((t) => t.table));
+  const locked = inventory.stale.filter((t) => t.rows > 0 || !inventory.blocked.has(t.table)).map((t) => t.table);
+  await lockRepairedTables(client, locked);
   const now = await readInventory(client, inventory.scope);
   if (counts(now.stale) !== counts(inventory.stale) || now.obstacles.length > 0) {
+    // Written between the count and the locks: by a client that goes on writing (then named), or once.
+    await refuseWaitingWriters(client, locked);
     throw new UnavailableError('Stripe ids were written while the gate prepared the repair (a backend still running?); nothing was changed, retrying helps');
   }
   const done: TargetCount[] = [];
@@ -70,5 +75,33 @@ export async function applyRepair(client: Client, schema: string, runId: string,
     }
     done.push({ ...target, rows: rows[0].removed });
   }
-  return done;
+  return { done, locked };
+}
+
+/**
+ * The last thing before a repair commits: sessions waiting to write to a table it locked are clients still
+ * running with the old configuration (a backend during a rolling update, a queue worker): right after the
+ * commit they would write ids of that configuration, which the new marker does not describe. The repair is
+ * rolled back instead, naming them. (New gates wait on the advisory lock, not on these tables.)
+ */
+export async function refuseWaitingWriters(client: Client, tables: string[]): Promise<void> {
+  if (tables.length === 0) return;
+  const { rows } = await client.query<{ pid: number; app: string; client: string | null; since: Date; query: string; tables: string[] }>(
+    `SELECT a.pid, a.application_name AS app, a.client_addr::text AS client, a.backend_start AS since, left(a.query, 120) AS query,
+            array_agg(DISTINCT c.relname::text ORDER BY c.relname::text) AS tables
+       FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE NOT l.granted AND l.locktype = 'relation' AND n.nspname = $1 AND c.relname = ANY ($2) AND l.pid <> pg_backend_pid()
+      GROUP BY 1, 2, 3, 4, 5 ORDER BY 1`,
+    [HIEVENTS_SCHEMA, tables],
+  );
+  if (rows.length === 0) return;
+  const who = rows
+    .map((r) => `pid ${r.pid} (${r.app || 'no application_name'}${r.client ? ` from ${r.client}` : ''}, connected since ${new Date(r.since).toISOString()}) waiting to write ${r.tables.join(', ')}: ${r.query}`)
+    .join('; ');
+  throw new RefusedError(
+    `Refused: ${rows.length} other database sessions were waiting to write Stripe ids while the gate repaired them: ${who}. ` +
+      'They run with the old configuration (a backend or queue worker that was not stopped) and would write ids of it right after the repair. ' +
+      'Stop every backend and worker that runs with the old keys (docker compose stop; or scale the Deployments to 0, or use the Recreate strategy), then start again. Nothing was changed.',
+  );
 }

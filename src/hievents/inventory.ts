@@ -21,6 +21,8 @@ export interface Inventory {
   unknown: string[];
   /** Why a repair may not write to a table, for the tables with rows in `stale` only. */
   obstacles: string[];
+  /** Tables of the scope that something else acts on, with stale rows or not: the gate does not lock them. */
+  blocked: ReadonlySet<string>;
 }
 
 /** Counts every set of rows in one round trip. */
@@ -51,6 +53,7 @@ export async function readInventory(client: Client, scope: StaleScope): Promise<
     history: Object.fromEntries(history.map((h, i) => [h.table, counts[targets.length + i]])),
     unknown,
     obstacles: stale.filter((t) => t.rows > 0).flatMap((t) => obstacles.get(t.table) ?? []),
+    blocked: new Set(stale.filter((t) => (obstacles.get(t.table) ?? []).length > 0).map((t) => t.table)),
   };
 }
 

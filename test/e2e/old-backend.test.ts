@@ -1,0 +1,69 @@
+// A backend (or queue worker) still running with the old keys while the gate repairs: its writes wait on the
+// repair's table locks and would land right after the commit. The gate rolls the repair back and names it;
+// once it is stopped, the repair leaves no id of the old configuration behind.
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { json, runCli } from '../support/cli.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+
+let db: TestDatabase | undefined;
+afterEach(async () => {
+  await db?.close();
+  db = undefined;
+});
+
+/** Inserts test-mode customers one after another, as checkouts on a backend with the old keys do. */
+function oldBackend(url: string) {
+  const client = new pg.Client({ connectionString: url, application_name: 'hi-events-old-backend' });
+  let running = true;
+  let written = 0;
+  const loop = (async () => {
+    await client.connect();
+    while (running) {
+      written++;
+      await client.query("INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at) VALUES ('Late', $1, $2, now(), now())", [
+        `late${written}@example.com`,
+        `cus_OldMode${written}`,
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await client.end();
+  })();
+  return {
+    written: () => written,
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+const count = async (sql: string) => Number((await db!.query<{ n: string }>(sql))[0].n);
+
+describe('an old backend still writing during a large clean', () => {
+  it('is named and the repair rolled back; once it is stopped, the repair leaves none of its ids', async () => {
+    db = await freshDatabase('E');
+    await db.query(`INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at)
+      SELECT 'Customer ' || n, 'c' || n || '@example.com', 'cus_Bulk' || n, now(), now() FROM generate_series(1, 200000) n`);
+    expect((await runCli(['adopt', '--mode', 'test'], { ...TEST_KEYS, DATABASE_URL: db.url })).code).toBe(0);
+    const env = { ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_MISMATCH: 'clean' };
+
+    const writer = oldBackend(db.url);
+    const refused = await runCli(['check', '--json'], env);
+    expect(refused.code).toBe(65);
+    expect(json(refused).error).toContain('waiting to write Stripe ids');
+    expect(json(refused).error).toContain('hi-events-old-backend');
+    expect(await count('SELECT count(*) AS n FROM stripe_mode_gate.archive')).toBe(0);
+    expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'test' }]);
+    await writer.stop();
+    expect(writer.written()).toBeGreaterThan(0);
+
+    const cleaned = await runCli(['check', '--json'], env);
+    expect(cleaned.code).toBe(0);
+    expect(json(cleaned).decision).toBe('cleaned');
+    expect(await count("SELECT count(*) AS n FROM stripe_customers WHERE stripe_customer_id LIKE 'cus_OldMode%'")).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM stripe_mode_gate.archive WHERE old_row->>'stripe_customer_id' LIKE 'cus_OldMode%'")).toBe(writer.written());
+    expect(json(await runCli(['check', '--json'], env)).decision).toBe('match');
+  }, 60_000);
+});
