@@ -23,7 +23,7 @@ export interface Assessment {
   scope: StaleScope | null;
   /** The rows the decision's repair touches; empty when nothing is stale. */
   repair: TargetCount[];
-  policy: Pick<GateSettings, 'onMismatch' | 'onUnknown' | 'settleSeconds'>;
+  policy: Pick<GateSettings, 'onMismatch' | 'onUnknown' | 'settleSeconds' | 'recordSwitches'>;
   outcome: Outcome;
   /** What the decision could not rule out, for the operator (also logged as warnings). */
   warnings: string[];
@@ -109,7 +109,7 @@ export function settling(marker: Marker | null, settleSeconds: number): boolean 
 
 /** The assessment when the backend has no Stripe key: nothing to read, nothing to decide but `skipped`. */
 export function skippedAssessment(): Assessment {
-  const policy = { onMismatch: 'refuse', onUnknown: 'refuse', settleSeconds: 0 } as const;
+  const policy = { onMismatch: 'refuse', onUnknown: 'refuse', settleSeconds: 0, recordSwitches: true } as const;
   const outcome = decide({ configured: null, stored: null, idsPresent: 0, staleRows: 0, unknownSchema: false, repairBlocked: false, probeFound: false, settling: false, policy });
   return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], policy, outcome, warnings: [], settling: false };
 }

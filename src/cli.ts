@@ -102,13 +102,13 @@ function writeTerminationLog(path: string | null, reason: string, log: Logger | 
   }
 }
 
-function program(setExit: (code: ExitCodeValue) => void): Command {
+function program(setExit: (code: ExitCodeValue, now?: boolean) => void): Command {
   const cli = new Command('stripe-mode-gate')
     .description('Keeps Hi.Events from starting with Stripe ids created under another Stripe configuration.')
     .version(VERSION, '--version')
     .exitOverride()
     .addHelpText('after', ENVIRONMENT_HELP);
-  const runAction = async (fn: Action, json?: boolean, options?: { signals: boolean }) => setExit(await run(fn, json, options));
+  const runAction = async (fn: Action, json?: boolean, options?: { signals: boolean }) => setExit(await run(fn, json, options), options?.signals === false);
 
   cli
     .command('check', { isDefault: true })
@@ -158,14 +158,18 @@ function program(setExit: (code: ExitCodeValue) => void): Command {
 
 async function main(): Promise<void> {
   let exitCode: ExitCodeValue = ExitCode.ok;
+  let exitNow = false;
   try {
-    await program((code) => (exitCode = code)).parseAsync(process.argv);
+    await program((code, now = false) => ((exitCode = code), (exitNow = now))).parseAsync(process.argv);
   } catch (error) {
     // Commander has printed its message; help and --version end with 0, anything else is a usage error.
     if (error instanceof CommanderError) exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     else throw error;
   }
   process.exitCode = exitCode;
+  // watch, once stopped: a judgement still under way must not outlive it (its transaction rolls back with the
+  // connection), nor keep the process up until Docker's SIGKILL.
+  if (exitNow) process.exit(exitCode);
 }
 
 main().catch((error: unknown) => {

@@ -90,7 +90,7 @@ export interface DecisionInput {
   probeFound: boolean;
   /** The marker was recorded less than STRIPE_GATE_SETTLE_SECONDS ago: a backend may still run with it. */
   settling: boolean;
-  policy: Pick<GateSettings, 'onMismatch' | 'onUnknown'>;
+  policy: Pick<GateSettings, 'onMismatch' | 'onUnknown' | 'recordSwitches'>;
 }
 
 export interface Outcome {
@@ -120,7 +120,9 @@ export function decide(input: DecisionInput): Outcome {
   // between them while the backend started on the newer one may still run.
   if (input.settling && FLIPS.includes(change)) return outcome('refused-mismatch', change);
   // Nothing stored is stranded (SaaS off -> on, or no ids yet): only the marker moves.
-  if (staleScope(change) === null || (input.staleRows === 0 && !input.unknownSchema)) return outcome('updated', change);
+  if (staleScope(change) === null || (input.staleRows === 0 && !input.unknownSchema)) {
+    return policy.recordSwitches || !FLIPS.includes(change) ? outcome('updated', change) : outcome('refused-mismatch', change);
+  }
   const repair = policy.onMismatch === 'clean' && !input.unknownSchema && !input.repairBlocked;
   return outcome(repair ? 'cleaned' : 'refused-mismatch', change);
 }

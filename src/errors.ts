@@ -54,3 +54,10 @@ export class RefusedError extends GateError {
     super(message, ExitCode.refusedMismatch);
   }
 }
+
+/** Stripe rejected a configured key: the configuration's own fault (78), whatever the database says. */
+export class KeyRejectedError extends GateError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.config, options);
+  }
+}

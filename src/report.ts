@@ -129,6 +129,13 @@ function explainDecision(a: Assessment): string {
       return `The configuration changed from ${stored}${origin} to ${configured}. Repaired the stale ids: ${describeRows(a.repair)}; every removed value is archived (\`stripe-mode-gate restore\` puts them back).${historySentence(a)}${reconnectSentence(a)}`;
     case 'refused-mismatch': {
       if (a.settling) return settlingRefusal(a);
+      if (!a.policy.recordSwitches && a.repair.length === 0) {
+        return (
+          `Refused: the stored Stripe ids were created under ${stored}, and this container is configured with ${configured}. ` +
+          'Nothing is stranded yet, but a switch is recorded only by the init gate (`docker compose up` runs `stripe-mode-gate check`): ' +
+          'a container restarted by Docker does not switch the marker by itself. Nothing was changed.'
+        );
+      }
       const repair =
         a.policy.onMismatch === 'clean'
           ? 'STRIPE_GATE_ON_MISMATCH=clean is set, but the gate repairs only a schema it knows, in tables it may write.'

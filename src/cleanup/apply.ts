@@ -82,7 +82,8 @@ export async function applyRepair(client: Client, schema: string, runId: string,
  * The last thing before a repair commits: sessions waiting to write to a table it locked are clients still
  * running with the old configuration (a backend during a rolling update, a queue worker): right after the
  * commit they would write ids of that configuration, which the new marker does not describe. The repair is
- * rolled back instead, naming them. (New gates wait on the advisory lock, not on these tables.)
+ * rolled back instead, naming them. Only writers count (RowExclusiveLock: INSERT, UPDATE, DELETE): a VACUUM or
+ * an index build waits too, but writes no id. (New gates wait on the advisory lock, not on these tables.)
  */
 export async function refuseWaitingWriters(client: Client, tables: string[]): Promise<void> {
   if (tables.length === 0) return;
@@ -91,7 +92,8 @@ export async function refuseWaitingWriters(client: Client, tables: string[]): Pr
             array_agg(DISTINCT c.relname::text ORDER BY c.relname::text) AS tables
        FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE NOT l.granted AND l.locktype = 'relation' AND n.nspname = $1 AND c.relname = ANY ($2) AND l.pid <> pg_backend_pid()
+      WHERE NOT l.granted AND l.locktype = 'relation' AND l.mode = 'RowExclusiveLock' AND a.backend_type = 'client backend'
+        AND n.nspname = $1 AND c.relname = ANY ($2) AND l.pid <> pg_backend_pid()
       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1`,
     [HIEVENTS_SCHEMA, tables],
   );

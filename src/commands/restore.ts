@@ -1,4 +1,4 @@
-import { lockRepairedTables } from '../cleanup/apply.js';
+import { lockRepairedTables, refuseWaitingWriters } from '../cleanup/apply.js';
 import { archivedTables, findConflicts, putBack, refusingUnfitRows } from '../cleanup/restore.js';
 import { withClient, type Client } from '../db/connect.js';
 import { withGateLock } from '../db/lock.js';
@@ -72,6 +72,8 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
         const restoredBy = await logRun(client, schema, { command: 'restore', decision: 'restored', markerBefore: markerNow, configured, counts: { run: run.id, rows } });
         await markRestored(client, schema, run.id, restoredBy);
         await writeMarker(client, schema, older, restoredBy);
+        // As after a repair: a client waiting to write would write ids of the newer configuration next to these.
+        await refuseWaitingWriters(client, archived.map((t) => t.table));
         const total = Object.values(rows).reduce((a, b) => a + b, 0);
         const message = `Restored run #${run.id}: ${total} rows put back (${Object.entries(rows).map(([t, n]) => `${t} ${n}`).join(', ')}) and the marker ${describeState(older)}.`;
         return { run: run.id, restoredBy, rows, message };

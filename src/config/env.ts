@@ -17,6 +17,11 @@ export interface GateSettings {
   settleSeconds: number;
   /** The longest one statement may run besides waiting for locks (the server cancels it: exit 69). */
   statementTimeoutSeconds: number;
+  /**
+   * Whether a switch that strands nothing yet (another mode, account or SaaS setting, no ids of the old one)
+   * is recorded (`updated`). Always so for check; the watcher leaves switches to the init gate.
+   */
+  recordSwitches: boolean;
   stripeApi: 'auto' | 'required' | 'off';
   stripeApiUrl: string;
   schema: string;
@@ -137,6 +142,7 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
       lockWaitSeconds: gate.STRIPE_GATE_LOCK_WAIT_SECONDS,
       settleSeconds: gate.STRIPE_GATE_SETTLE_SECONDS,
       statementTimeoutSeconds: gate.STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS,
+      recordSwitches: true,
       stripeApi: gate.STRIPE_GATE_STRIPE_API,
       stripeApiUrl: gate.STRIPE_GATE_STRIPE_API_URL,
       schema: gate.STRIPE_GATE_SCHEMA,

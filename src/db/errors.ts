@@ -30,13 +30,16 @@ export function answerTimedOut(error: unknown): boolean {
 }
 
 /** The connection broke during the run (server restart, network): retrying later helps. */
-const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03']);
+const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '57P05', '25P03']);
 /** Classes of states that pass: connection exceptions, insufficient resources, and a rollback the server chose. */
 const TRANSIENT_CLASSES = ['08', '53', '40'];
 
 function connectionLost(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
-  return (e.code !== undefined && CONNECTION_LOST.has(e.code)) || /Connection terminated|connection is closed|Client was closed/i.test(e.message ?? '');
+  return (
+    (e.code !== undefined && CONNECTION_LOST.has(e.code)) ||
+    /Connection terminated|connection is closed|Client was closed|not queryable/i.test(e.message ?? '')
+  );
 }
 
 /** The grant that would have let the statement run, from PostgreSQL's "permission denied for <kind> <name>". */

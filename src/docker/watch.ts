@@ -3,13 +3,15 @@ import { runCheck } from '../check.js';
 import type { Context } from '../commands/context.js';
 import { configForContainer, type Config } from '../config/env.js';
 import type { Decision } from '../decision.js';
-import { ExitCode, GateError } from '../errors.js';
+import { GateError, KeyRejectedError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { dockerClient, inspect, isProtected, openStartEvents, ownComposeProject, running, type ContainerInfo, type Docker } from './engine.js';
 
 /**
  * What the sidecar lets run. recorded and updated are written to the marker first, exactly as `check` writes
- * them, so that the marker describes every container that runs; nothing else is ever written (no repair).
+ * them, so that the marker describes every container that runs; nothing else is ever written (no repair), and
+ * a switch to another mode, account or SaaS setting is left to the init gate (a stray container with other
+ * keys must not move the marker under the running backend).
  */
 const MAY_RUN: readonly Decision[] = ['match', 'skipped', 'recorded', 'updated'];
 const BACKOFF = { firstMs: 1000, maxMs: 30_000 };
@@ -30,7 +32,7 @@ function aborted(signal: AbortSignal): Promise<void> {
 /** The container's own Stripe settings with the watcher's database, deciding as `check` does but never repairing. */
 function judgingConfig(base: Config, env: ContainerInfo['env']): Config {
   const config = configForContainer(base, env);
-  return { ...config, gate: { ...config.gate, onMismatch: 'refuse', onUnknown: 'refuse' } };
+  return { ...config, gate: { ...config.gate, onMismatch: 'refuse', onUnknown: 'refuse', recordSwitches: false } };
 }
 
 /**
@@ -47,7 +49,7 @@ async function judge(docker: Docker, ctx: Context, container: ContainerInfo, sig
     return;
   }
   // The container's own keys are Stripe-shaped, so the watcher's scrubbing of that shape covers them.
-  const containerLog = log.child({ container: container.name, stripeMode: config.stripe?.mode ?? 'none' });
+  const containerLog = log.child({ container: container.name, containerStripeMode: config.stripe?.mode ?? 'none' });
   try {
     const result = await runCheck({ config, log: containerLog });
     if (MAY_RUN.includes(result.decision)) {
@@ -56,8 +58,9 @@ async function judge(docker: Docker, ctx: Context, container: ContainerInfo, sig
     }
     await stop(docker, log, container, result.decision, result.message, signal);
   } catch (error) {
-    // A key Stripe rejects is the container's own configuration error: check would refuse it (78).
-    if (error instanceof GateError && error.exitCode === ExitCode.config) {
+    // A key Stripe rejects is the container's own configuration error: check would refuse it (78). What the
+    // database refuses (a grant, a read-only server) is the watcher's, and stops nothing.
+    if (error instanceof KeyRejectedError) {
       await stop(docker, log, container, 'invalid configuration', error.message, signal);
       return;
     }

@@ -98,7 +98,9 @@ export async function writeMarker(client: Client, schema: string, state: StripeS
   await gateRows(
     client,
     schema,
-    `INSERT INTO ${qualified(schema, 'marker')} (stripe_mode, saas_mode, platforms, recorded_by, run_id) VALUES ($1, $2, $3, $4, $5)`,
+    // The moment of writing, not the start of the run's transaction (now()): the settle time counts from here.
+    `INSERT INTO ${qualified(schema, 'marker')} (stripe_mode, saas_mode, platforms, recorded_by, run_id, recorded_at)
+     VALUES ($1, $2, $3, $4, $5, pg_catalog.clock_timestamp())`,
     [state.stripeMode, state.saasMode, JSON.stringify(state.platforms), VERSION, runId],
   );
 }

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { ExitCode, GateError, UnavailableError } from '../errors.js';
+import { KeyRejectedError, UnavailableError } from '../errors.js';
 
 /**
  * An init container must not hang on a dead network: each request gets a few seconds and one retry, and all
@@ -72,9 +72,9 @@ export class StripeBudget {
 }
 
 /** Stripe refused the key itself: the backend could not take payments with it either. */
-export function keyRejected(variable: string, error: unknown): GateError {
+export function keyRejected(variable: string, error: unknown): KeyRejectedError {
   const { statusCode, message } = stripeErrorSummary(error);
-  return new GateError(`${variable}: Stripe rejected this key (${statusCode}: ${message})`, ExitCode.config, { cause: error });
+  return new KeyRejectedError(`${variable}: Stripe rejected this key (${statusCode}: ${message})`, { cause: error });
 }
 
 export function stripeUnavailable(error: unknown): UnavailableError {

@@ -3,7 +3,7 @@
 // once it is stopped, the repair leaves no id of the old configuration behind.
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { json, runCli } from '../support/cli.js';
+import { json, runCli, startCli } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 
@@ -65,5 +65,27 @@ describe('an old backend still writing during a large clean', () => {
     expect(await count("SELECT count(*) AS n FROM stripe_customers WHERE stripe_customer_id LIKE 'cus_OldMode%'")).toBe(0);
     expect(await count("SELECT count(*) AS n FROM stripe_mode_gate.archive WHERE old_row->>'stripe_customer_id' LIKE 'cus_OldMode%'")).toBe(writer.written());
     expect(json(await runCli(['check', '--json'], env)).decision).toBe('match');
+  }, 60_000);
+
+  it('does not take a maintenance session waiting on the tables (VACUUM, an index build) for a writer', async () => {
+    db = await freshDatabase('E');
+    await db.query(`INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at)
+      SELECT 'Customer ' || n, 'c' || n || '@example.com', 'cus_Bulk' || n, now(), now() FROM generate_series(1, 200000) n`);
+    expect((await runCli(['adopt', '--mode', 'test'], { ...TEST_KEYS, DATABASE_URL: db.url })).code).toBe(0);
+    const { child, done } = startCli(['check', '--json'], { ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_MISMATCH: 'clean' });
+    const deleting = async () =>
+      (await db!.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'stripe-mode-gate' AND query LIKE 'WITH changed AS (DELETE%'")).length > 0;
+    for (let seen = false; !seen; seen = await deleting()) {
+      if (child.exitCode !== null) throw new Error('the repair ended before the maintenance session could queue');
+    }
+    // What VACUUM takes: it waits behind the repair's lock, but writes nothing.
+    const maintenance = new pg.Client({ connectionString: db.url, application_name: 'maintenance' });
+    await maintenance.connect();
+    const queued = maintenance.query('BEGIN; LOCK TABLE stripe_customers IN SHARE UPDATE EXCLUSIVE MODE; COMMIT');
+    const run = await done;
+    await queued;
+    await maintenance.end();
+    expect(run.code).toBe(0);
+    expect(json(run).decision).toBe('cleaned');
   }, 60_000);
 });

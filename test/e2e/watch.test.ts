@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI } from '../support/cli.js';
+import { CLI, startCli } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startFakeDocker, type FakeDocker } from '../support/fake-docker.js';
 import { LIVE_KEYS, secretsUsed } from '../support/gate.js';
+import { until } from '../support/wait.js';
 
 let db: TestDatabase | undefined;
 let docker: FakeDocker | undefined;
@@ -39,5 +40,24 @@ describe('stripe-mode-gate watch', () => {
     expect(stderr).toContain('stopped container backend (refused-mismatch)');
     expect(stderr).toContain('watch stopped');
     for (const secret of secretsUsed()) expect(stderr).not.toContain(secret);
+  });
+
+  it('exits 0 within 2 s of SIGTERM even while a judgement waits for a database that is away', async () => {
+    docker = await startFakeDocker();
+    docker.start({ id: 'b2', name: 'backend', labels: { 'stripe-mode-gate.protect': 'true' }, env: { ...LIVE_KEYS } });
+    const { child, done } = startCli(['watch'], {
+      DATABASE_URL: 'postgresql://gate:pw-unused-1234@127.0.0.1:9/none',
+      STRIPE_GATE_DB_WAIT_SECONDS: '60',
+      DOCKER_HOST: `unix://${docker.socket}`,
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    await until(() => stderr.includes('database not reachable yet'), 'the judgement to wait for the database');
+    const sent = Date.now();
+    child.kill('SIGTERM');
+    const run = await done;
+    expect(run.code).toBe(0);
+    expect(Date.now() - sent).toBeLessThan(2000);
+    expect(docker.stops).toEqual([]);
   });
 });

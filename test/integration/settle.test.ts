@@ -2,6 +2,7 @@
 // marker moved to one, a gate with the other is refused instead of flipping the marker back and forth.
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/commands/check.js';
+import { GATE_LOCK_KEY } from '../../src/db/lock.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 
@@ -46,5 +47,19 @@ describe('a second configuration right after the marker changed', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await check({ ...LIVE_KEYS, STRIPE_GATE_SETTLE_SECONDS: '1' })).toMatchObject({ decision: 'updated' });
     expect(await marker()).toEqual({ stripe_mode: 'live' });
+  });
+
+  it('counts from when the marker was written, not from when its run began (a run that waited for the lock)', async () => {
+    db = await freshDatabase('empty');
+    const pg = await import('pg');
+    const holder = new pg.default.Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query('SELECT pg_advisory_lock($1)', [GATE_LOCK_KEY]);
+    const first = check({ ...TEST_KEYS, STRIPE_GATE_SETTLE_SECONDS: '2' });
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await holder.query('SELECT pg_advisory_unlock($1)', [GATE_LOCK_KEY]);
+    await holder.end();
+    expect(await first).toMatchObject({ decision: 'recorded' });
+    expect(await check({ ...LIVE_KEYS, STRIPE_GATE_SETTLE_SECONDS: '2' })).toMatchObject({ decision: 'refused-mismatch' });
   });
 });

@@ -84,19 +84,35 @@ describe('watch, the sidecar', () => {
     expect(docker.stops).toEqual(['labelled']);
   });
 
-  it('records updated and recorded as check would, so that the marker describes every container that runs', async () => {
+  it('records a new install as check would, so that the marker describes the container it lets run', async () => {
+    await db.query('DROP SCHEMA stripe_mode_gate CASCADE; TRUNCATE stripe_customers, account_stripe_platforms');
+    await db.query('UPDATE accounts SET stripe_account_id = NULL, stripe_connect_account_type = NULL, stripe_connect_setup_complete = false');
+    const gate = await watch();
+    docker.start({ id: 'n', name: 'new-backend', labels: PROTECT, env: { ...TEST_KEYS } });
+    await until(() => gate.logs().some((l) => l.container === 'new-backend' && l.decision === 'recorded'), 'the judgement');
+    expect(docker.stops).toEqual([]);
+    expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'test' }]);
+  });
+
+  it('never lets a container switch the marker, even with nothing stranded yet: that is the init gate\'s to record', async () => {
     await db.query('TRUNCATE stripe_customers, account_stripe_platforms; UPDATE accounts SET stripe_account_id = NULL, stripe_connect_account_type = NULL, stripe_connect_setup_complete = false');
     const gate = await watch();
-    // Nothing is stranded by live keys yet: the container may run, and the marker must say live from now on.
     docker.start({ id: 'l', name: 'live-backend', labels: PROTECT, env: { ...LIVE_KEYS } });
-    await until(() => gate.logs().some((l) => l.container === 'live-backend' && l.decision === 'updated'), 'the judgement');
+    await until(() => docker.stops.includes('live-backend'), 'the stop');
+    expect(gate.logs().find((l) => l.container === 'live-backend' && l.level === 50)!.msg).toContain('a switch is recorded only by the init gate');
+    expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'test' }]);
+    // The init gate records it; the container may run from then on.
+    expect(await runCheck((await gateContext({ DATABASE_URL: db.url, ...LIVE_KEYS })).ctx)).toMatchObject({ decision: 'updated' });
+  });
+
+  it('leaves a container running when the database refuses the write (read-only): not the container\'s fault', async () => {
+    await db.query('DROP SCHEMA stripe_mode_gate CASCADE; TRUNCATE stripe_customers, account_stripe_platforms');
+    await db.query('UPDATE accounts SET stripe_account_id = NULL, stripe_connect_account_type = NULL, stripe_connect_setup_complete = false');
+    await db.query(`ALTER DATABASE ${db.name} SET default_transaction_read_only = on`);
+    const gate = await watch();
+    docker.start({ id: 'r', name: 'fine-backend', labels: PROTECT, env: { ...TEST_KEYS } });
+    await until(() => gate.logs().some((l) => String(l.msg).startsWith('could not decide for container fine-backend')), 'the warning');
     expect(docker.stops).toEqual([]);
-    expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'live' }]);
-    // The live backend writes live customers; an init gate with clean then has nothing to repair.
-    await db.query("INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at) VALUES ('Live', 'live@example.com', 'cus_LiveReal0001', now(), now())");
-    const next = await runCheck((await gateContext({ DATABASE_URL: db.url, ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).ctx);
-    expect(next).toMatchObject({ decision: 'match' });
-    expect(await db.query('SELECT count(*)::int AS n FROM stripe_customers')).toEqual([{ n: 1 }]);
   });
 
   it('judges a container started many times in a burst at most twice', async () => {

@@ -156,6 +156,7 @@ describe("the gate's own settings", () => {
       lockWaitSeconds: 120,
       settleSeconds: 300,
       statementTimeoutSeconds: 600,
+      recordSwitches: true,
       stripeApi: 'auto',
       stripeApiUrl: 'https://api.stripe.com',
       schema: 'stripe_mode_gate',

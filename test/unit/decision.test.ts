@@ -7,7 +7,7 @@ const state = (stripeMode: 'test' | 'live', saasMode: boolean, accountId: string
   saasMode,
   platforms: { default: { accountId, keyFingerprint: 'f'.repeat(64) } },
 });
-const refuse = { onMismatch: 'refuse', onUnknown: 'refuse' } as const;
+const refuse = { onMismatch: 'refuse', onUnknown: 'refuse', recordSwitches: true } as const;
 const input = (over: Partial<DecisionInput>): DecisionInput => ({
   configured: state('test', false),
   stored: state('test', false),
@@ -56,6 +56,9 @@ const table: [string, Partial<DecisionInput>, string, number][] = [
   ['test -> live right after the marker changed, clean: refused', { configured: state('live', false), staleRows: 5, settling: true, policy: { ...refuse, onMismatch: 'clean' } }, 'refused-mismatch', 65],
   ['SaaS off -> on right after the marker changed: refused', { configured: state('test', true), settling: true }, 'refused-mismatch', 65],
   ['a match right after the marker changed', { settling: true }, 'match', 0],
+  ['the watcher: test -> live with nothing stranded is left to the init gate', { configured: state('live', false), policy: { ...refuse, recordSwitches: false } }, 'refused-mismatch', 65],
+  ['the watcher: SaaS off -> on is left to the init gate', { configured: state('test', true), policy: { ...refuse, recordSwitches: false } }, 'refused-mismatch', 65],
+  ['the watcher: the account of the key learned is recorded', { configured: state('test', false, 'acct_1A'), policy: { ...refuse, recordSwitches: false } }, 'updated', 0],
   ['the account learned right after the marker changed: updated', { configured: state('test', false, 'acct_1A'), settling: true }, 'updated', 0],
   ['same account known on one side only', { stored: state('test', false, 'acct_1A'), configured: state('test', false) }, 'match', 0],
 ];
