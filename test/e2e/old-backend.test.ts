@@ -4,8 +4,9 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { json, runCli, startCli } from '../support/cli.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+import type { TestDatabase } from '../support/db.js';
+import { largeDatabase, untilRepairDeletes } from '../support/large.js';
+import { LIVE_KEYS } from '../support/gate.js';
 
 let db: TestDatabase | undefined;
 afterEach(async () => {
@@ -43,10 +44,7 @@ const count = async (sql: string) => Number((await db!.query<{ n: string }>(sql)
 
 describe('an old backend still writing during a large clean', () => {
   it('is named and the repair rolled back; once it is stopped, the repair leaves none of its ids', async () => {
-    db = await freshDatabase('E');
-    await db.query(`INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at)
-      SELECT 'Customer ' || n, 'c' || n || '@example.com', 'cus_Bulk' || n, now(), now() FROM generate_series(1, 200000) n`);
-    expect((await runCli(['adopt', '--mode', 'test'], { ...TEST_KEYS, DATABASE_URL: db.url })).code).toBe(0);
+    db = await largeDatabase(200_000);
     const env = { ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_MISMATCH: 'clean' };
 
     const writer = oldBackend(db.url);
@@ -68,16 +66,9 @@ describe('an old backend still writing during a large clean', () => {
   }, 60_000);
 
   it('does not take a maintenance session waiting on the tables (VACUUM, an index build) for a writer', async () => {
-    db = await freshDatabase('E');
-    await db.query(`INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at)
-      SELECT 'Customer ' || n, 'c' || n || '@example.com', 'cus_Bulk' || n, now(), now() FROM generate_series(1, 200000) n`);
-    expect((await runCli(['adopt', '--mode', 'test'], { ...TEST_KEYS, DATABASE_URL: db.url })).code).toBe(0);
+    db = await largeDatabase(200_000);
     const { child, done } = startCli(['check', '--json'], { ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_MISMATCH: 'clean' });
-    const deleting = async () =>
-      (await db!.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'stripe-mode-gate' AND query LIKE 'WITH changed AS (DELETE%'")).length > 0;
-    for (let seen = false; !seen; seen = await deleting()) {
-      if (child.exitCode !== null) throw new Error('the repair ended before the maintenance session could queue');
-    }
+    await untilRepairDeletes(db, child);
     // What VACUUM takes: it waits behind the repair's lock, but writes nothing.
     const maintenance = new pg.Client({ connectionString: db.url, application_name: 'maintenance' });
     await maintenance.connect();

@@ -4,8 +4,9 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seeded } from '../fixtures/hievents/index.js';
 import { json, runCli } from '../support/cli.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+import type { TestDatabase } from '../support/db.js';
+import { LIVE_KEYS } from '../support/gate.js';
+import { largeDatabase } from '../support/large.js';
 import { PGBOUNCER, startPgBouncer, type Bouncer } from '../support/pgbouncer.js';
 
 let db: TestDatabase | undefined;
@@ -22,11 +23,8 @@ const count = async (sql: string) => Number((await db!.query<{ n: string }>(sql)
 // CI installs Debian's pgbouncer (.ci/run); a machine without it says so here rather than pass quietly.
 describe.skipIf(!existsSync(PGBOUNCER))('N gates through PgBouncer in transaction mode, like N replicas behind a pooler', () => {
   it('all exit 0, exactly one repairs, the others match, and the archive holds each row once', async () => {
-    db = await freshDatabase('E');
-    await db.query(`INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at)
-      SELECT 'Customer ' || n, 'c' || n || '@example.com', 'cus_Bulk' || n, now(), now() FROM generate_series(1, 20000) n`);
+    db = await largeDatabase(20_000);
     bouncer = await startPgBouncer(db.url);
-    expect((await runCli(['adopt', '--mode', 'test'], { ...TEST_KEYS, DATABASE_URL: bouncer.url })).code).toBe(0);
     const env = { ...LIVE_KEYS, DATABASE_URL: bouncer.url, STRIPE_GATE_ON_MISMATCH: 'clean', STRIPE_GATE_LOCK_WAIT_SECONDS: '60' };
     const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(['check', '--json'], env)));
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);

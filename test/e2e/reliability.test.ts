@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, json, runCli } from '../support/cli.js';
 import { seeded } from '../fixtures/hievents/index.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
+import type { TestDatabase } from '../support/db.js';
+import { largeDatabase } from '../support/large.js';
 import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 
 let db: TestDatabase | undefined;
@@ -12,14 +13,6 @@ afterEach(async () => {
   await db?.close();
   db = undefined;
 });
-
-async function largeDatabase(customers: number): Promise<TestDatabase> {
-  const large = await freshDatabase('E');
-  await large.query(`INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at)
-    SELECT 'Customer ' || n, 'c' || n || '@example.com', 'cus_Bulk' || n, now(), now() FROM generate_series(1, ${customers}) n`);
-  expect((await runCli(['adopt', '--mode', 'test'], { ...TEST_KEYS, DATABASE_URL: large.url })).code).toBe(0);
-  return large;
-}
 
 const count = async (sql: string) => Number((await db!.query<{ n: string }>(sql))[0].n);
 

@@ -4,7 +4,8 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GATE_LOCK_KEY } from '../../src/db/lock.js';
 import { seeded } from '../fixtures/hievents/index.js';
-import { runCli, startCli } from '../support/cli.js';
+import { startCli } from '../support/cli.js';
+import { largeDatabase, untilRepairDeletes } from '../support/large.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 import { until } from '../support/wait.js';
@@ -54,17 +55,10 @@ describe('a stop signal at any wait', () => {
   });
 
   it('SIGTERM in the middle of a large repair: 143 within 2 s, and the database holds the old state', async () => {
-    db = await freshDatabase('E');
-    await db.query(`INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at)
-      SELECT 'Customer ' || n, 'c' || n || '@example.com', 'cus_Bulk' || n, now(), now() FROM generate_series(1, 300000) n`);
-    expect((await runCli(['adopt', '--mode', 'test'], { ...TEST_KEYS, DATABASE_URL: db.url })).code).toBe(0);
+    db = await largeDatabase(300_000);
     const before = await db.checksums();
     const { child, done } = startCli(['check'], { ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_MISMATCH: 'clean' });
-    const deleting = async () =>
-      (await db!.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'stripe-mode-gate' AND state = 'active' AND query LIKE 'WITH changed AS (DELETE%'")).length > 0;
-    for (let seen = false; !seen; seen = await deleting()) {
-      if (child.exitCode !== null) throw new Error('the repair ended before it could be stopped');
-    }
+    await untilRepairDeletes(db, child);
     const sent = Date.now();
     child.kill('SIGTERM');
     const run = await done;

@@ -1,10 +1,9 @@
 // The gate's own tables (marker, run log, archive) changed by hand or by another program: refused (65) with
 // what is wrong, never guessed; restore puts back a run only when its archive is whole.
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/commands/check.js';
 import { runRestore } from '../../src/commands/restore.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+import { failure, inProcessGate, TEST_KEYS } from '../support/gate.js';
 
 let db: TestDatabase | undefined;
 afterEach(async () => {
@@ -12,11 +11,7 @@ afterEach(async () => {
   db = undefined;
 });
 
-const ctx = async (env: Record<string, string>) => (await gateContext({ DATABASE_URL: db!.url, ...env })).ctx;
-const check = async (env: Record<string, string>) => runCheck(await ctx(env));
-const failure = (p: Promise<unknown>) => p.then(() => ({ exitCode: 0, message: 'no error' }), (e: Error & { exitCode?: number }) => ({ exitCode: e.exitCode, message: e.message }));
-const adoptTest = () => check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
-const cleanToLive = () => check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
+const { ctx, check, adoptTest, cleanToLive } = inProcessGate(() => db!.url);
 
 describe('tampered gate tables are refused, never guessed', () => {
   const cases: [string, string[], string][] = [

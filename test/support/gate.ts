@@ -1,4 +1,5 @@
 import { inject } from 'vitest';
+import { runCheck } from '../../src/commands/check.js';
 import { loadConfig } from '../../src/config/env.js';
 import { gateLogger } from '../../src/logging.js';
 import type { Context } from '../../src/commands/context.js';
@@ -52,4 +53,24 @@ export async function gateContext(env: Record<string, string | undefined>): Prom
     output,
     logs: () => output.filter((line) => line.startsWith('{"level"')).map((line) => JSON.parse(line)),
   };
+}
+
+/** In-process runs against the database `url()` names: the usual steps of the tests, by name. */
+export function inProcessGate(url: () => string) {
+  const ctx = async (env: Record<string, string>) => (await gateContext({ DATABASE_URL: url(), ...env })).ctx;
+  const check = async (env: Record<string, string>) => runCheck(await ctx(env));
+  return {
+    ctx,
+    check,
+    adoptTest: () => check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' }),
+    cleanToLive: () => check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' }),
+  };
+}
+
+/** The exit code and message of a run that should fail (exitCode 0 when it did not). */
+export function failure(run: Promise<unknown>): Promise<{ exitCode: number | undefined; message: string }> {
+  return run.then(
+    () => ({ exitCode: 0, message: 'no error' }),
+    (e: Error & { exitCode?: number }) => ({ exitCode: e.exitCode, message: e.message }),
+  );
 }
