@@ -103,7 +103,7 @@ async function probeStoredIds(client: Client, config: Config, held: Inventory, b
 }
 
 /** Whether the marker is younger than the settle time: recorded by a gate whose backend may still run. */
-export function settling(marker: Marker | null, settleSeconds: number): boolean {
+function settling(marker: Marker | null, settleSeconds: number): boolean {
   return marker?.ageSeconds !== undefined && marker.ageSeconds < settleSeconds;
 }
 

@@ -1,5 +1,5 @@
 import type { Client } from '../db/connect.js';
-import { ident, qualified } from '../db/sql.js';
+import { ident, literal, qualified } from '../db/sql.js';
 import { RefusedError, UnavailableError } from '../errors.js';
 import { HIEVENTS_SCHEMA, REPAIRED } from '../hievents/catalogue.js';
 import { readInventory, type Inventory, type TargetCount } from '../hievents/inventory.js';
@@ -12,7 +12,7 @@ import { DamagedGateTablesError } from '../marker/store.js';
  * Column names are literals here: the transaction pins standard_conforming_strings (withTransaction).
  */
 function rawSql(columns: readonly string[]): string {
-  const pairs = columns.map((c) => `'${c.replace(/'/g, "''")}', t.${ident(c)}::text`);
+  const pairs = columns.map((c) => `${literal(c)}, t.${ident(c)}::text`);
   return pairs.length > 0 ? `pg_catalog.jsonb_build_object(${pairs.join(', ')})` : 'NULL::jsonb';
 }
 

@@ -1,6 +1,6 @@
 import type { Client } from '../db/connect.js';
 import { errorClass } from '../db/errors.js';
-import { ident, qualified } from '../db/sql.js';
+import { ident, literal, qualified } from '../db/sql.js';
 import { RefusedError } from '../errors.js';
 import { HIEVENTS_SCHEMA, repairedTable } from '../hievents/catalogue.js';
 import { presentDefaults } from '../hievents/plan.js';
@@ -26,15 +26,22 @@ function archivedRows(schema: string, table: string, tables: Pick<SchemaCheck, '
   const select = [...tables.usable.get(table)!].map(([c, type]) => {
     const name = ident(c);
     if (!exact.includes(c)) return `typed.${name}`;
-    const key = `'${c.replace(/'/g, "''")}'`;
+    const key = literal(c);
     return `CASE WHEN a.raw ? ${key} THEN (a.raw ->> ${key})::${type} ELSE typed.${name} END AS ${name}`;
   });
   return `WITH r AS MATERIALIZED (SELECT ${select.join(', ')} FROM ${qualified(schema, 'archive')} a, ${typed} typed
     WHERE a.run_id = $1 AND a.table_name = $2 AND a.action = $3)`;
 }
 
-/** What the archive holds of the run: per table and action, how many rows. */
-export async function archivedTables(client: Client, schema: string, runId: string): Promise<{ table: string; action: Action; rows: number }[]> {
+/** What the archive holds of a run, per table and action. */
+export interface ArchivedTable {
+  table: string;
+  action: Action;
+  rows: number;
+}
+
+/** What the archive holds of the run: per table and action, how many rows (read once per restore). */
+export async function archivedTables(client: Client, schema: string, runId: string): Promise<ArchivedTable[]> {
   const { rows } = await client.query<{ table_name: string; action: Action; rows: number }>(
     `SELECT table_name, action, count(*)::int AS rows FROM ${qualified(schema, 'archive')} WHERE run_id = $1 GROUP BY 1, 2 ORDER BY 1, 2`,
     [runId],
@@ -55,10 +62,16 @@ async function malformedRows(client: Client, schema: string, runId: string): Pro
 }
 
 /** Every archived row of the run that cannot go back without colliding with a newer one (50 per check at most). */
-export async function findConflicts(client: Client, schema: string, runId: string, tables: Pick<SchemaCheck, 'usable' | 'exactText'>): Promise<Conflict[]> {
+export async function findConflicts(
+  client: Client,
+  schema: string,
+  runId: string,
+  archived: ArchivedTable[],
+  tables: Pick<SchemaCheck, 'usable' | 'exactText'>,
+): Promise<Conflict[]> {
   const conflicts = await malformedRows(client, schema, runId);
   if (conflicts.length > 0) return conflicts;
-  for (const { table, action } of await archivedTables(client, schema, runId)) {
+  for (const { table, action } of archived) {
     const spec = repairedTable(table);
     const columns = tables.usable.get(table);
     if (spec?.repair.action !== action) {
@@ -111,9 +124,15 @@ async function insertableColumns(client: Client, schema: string, runId: string, 
  * Puts back every row the run archived, typed by the table's own row type: deleted rows are inserted with
  * their ids, reset columns get their old values. Runs inside the caller's transaction.
  */
-export async function putBack(client: Client, schema: string, runId: string, tables: Pick<SchemaCheck, 'usable' | 'exactText'>): Promise<Record<string, number>> {
+export async function putBack(
+  client: Client,
+  schema: string,
+  runId: string,
+  archived: ArchivedTable[],
+  tables: Pick<SchemaCheck, 'usable' | 'exactText'>,
+): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const { table, action } of await archivedTables(client, schema, runId)) {
+  for (const { table, action } of archived) {
     const columns = tables.usable.get(table)!;
     const spec = repairedTable(table)!;
     const target = qualified(HIEVENTS_SCHEMA, table);

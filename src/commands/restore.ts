@@ -60,7 +60,7 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
         // a nested loop would then scan the live table once per archived row. Every statement here is a bulk
         // set operation, for which hashing is right.
         await client.query("SELECT set_config('enable_nestloop', 'off', true)");
-        const conflicts = await findConflicts(client, schema, run.id, tables);
+        const conflicts = await findConflicts(client, schema, run.id, archived, tables);
         if (conflicts.length > 0) {
           const list = conflicts.map((c) => `${c.table} id ${c.rowId}: ${c.reason}`).join('; ');
           throw new RefusedError(
@@ -68,7 +68,7 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
               'Remove or reconcile those rows first, then run restore again. Nothing was changed.',
           );
         }
-        const rows = await putBack(client, schema, run.id, tables);
+        const rows = await putBack(client, schema, run.id, archived, tables);
         const restoredBy = await logRun(client, schema, { command: 'restore', decision: 'restored', markerBefore: markerNow, configured, counts: { run: run.id, rows } });
         await markRestored(client, schema, run.id, restoredBy);
         await writeMarker(client, schema, older, restoredBy);

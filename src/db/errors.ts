@@ -4,7 +4,6 @@ import { ExitCode, GateError, LockTimeoutError, UnavailableError } from '../erro
 export const SqlState = {
   undefinedTable: '42P01',
   undefinedSchema: '3F000',
-  undefinedColumn: '42703',
   insufficientPrivilege: '42501',
   readOnlyTransaction: '25006',
   lockNotAvailable: '55P03',
@@ -89,7 +88,7 @@ export function fromDatabase(error: unknown, target: string, user: string): unkn
       return new LockTimeoutError(`a table the gate needs stayed locked by another session past the lock wait (STRIPE_GATE_LOCK_WAIT_SECONDS, lock_timeout) (${message}); nothing was changed, retrying helps`);
     case SqlState.queryCanceled:
       return new UnavailableError(
-        `the server cancelled a statement of the gate (${message}): a statement_timeout set for the database or role, or a cancel request; nothing was changed, retrying helps`,
+        `the server cancelled a statement of the gate (${message}): it ran past the lock wait and STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS, or a cancel request came; nothing was changed, retrying helps`,
         { cause: error },
       );
     case SqlState.readOnlyTransaction:

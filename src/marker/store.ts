@@ -2,7 +2,7 @@ import { PLATFORMS } from '../config/stripe.js';
 import type { QueryResultRow } from 'pg';
 import type { Client } from '../db/connect.js';
 import { errorClass, errorCode, SqlState } from '../db/errors.js';
-import { qualified } from '../db/sql.js';
+import { literal, qualified } from '../db/sql.js';
 import { RefusedError } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { Marker, StripeState } from './state.js';
@@ -68,7 +68,7 @@ function parseState(value: unknown): StripeState | string {
  * readMarker's `known`: the start that finds a match then costs no round trip more than it must.
  */
 export function markerExistsSql(schema: string): string {
-  return `pg_catalog.to_regclass('${qualified(schema, 'marker').replace(/'/g, "''")}') IS NOT NULL`;
+  return `pg_catalog.to_regclass(${literal(qualified(schema, 'marker'))}) IS NOT NULL`;
 }
 
 /**
