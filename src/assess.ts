@@ -6,7 +6,8 @@ import { readInventory, totalRows, type Inventory, type TargetCount } from './hi
 import { sampleStoredIds } from './hievents/sample.js';
 import type { Logger } from './logging.js';
 import { configuredState, type Marker, type StripeState } from './marker/state.js';
-import { readMarker } from './marker/store.js';
+import { findCleanedRun, readMarker } from './marker/store.js';
+import { checkLateWrites, lateWarning, type LateWrites } from './late.js';
 import { StripeBudget } from './stripe/api.js';
 import { identify } from './stripe/identity.js';
 import { probe, PROBE_SAMPLE, type ProbeVerdict } from './stripe/probe.js';
@@ -29,6 +30,8 @@ export interface Assessment {
   warnings: string[];
   /** The marker is younger than STRIPE_GATE_SETTLE_SECONDS. */
   settling: boolean;
+  /** What Stripe said of the rows written since the last repair, while they are checked (late.ts). */
+  late: LateWrites | null;
 }
 
 /** The configuration the backend starts with, with each key's Stripe account when it can be known. */
@@ -63,12 +66,21 @@ export async function assess(
         'If the stored ids belong to the account of the keys configured now, run `stripe-mode-gate adopt --force` with the same --mode and --saas to record it',
   );
   for (const warning of warnings) log.warn({ platforms: unverifiable.map((u) => u.platform) }, warning);
+  const late = configured && marker?.unchecked && (firstChange === 'none' || firstChange === 'identity') ? await checkLateWrites(client, config, marker, budget, log) : null;
+  const lateUnverified = lateWarning(late);
+  if (lateUnverified) {
+    warnings.push(lateUnverified);
+    log.warn({ run: late!.run }, lateUnverified);
+  }
+  // Rows written late with the old configuration: the repair's switch again, for those rows only.
+  const lateBefore = late && late.stale.length > 0 ? await configurationBefore(client, config, late, marker!) : null;
   // Without a marker, every id in use counts; with one, only what the change strands.
-  const scopeNeeded = (firstChange && staleScope(firstChange)) ?? 'everything';
-  const held = inventory === 'always' || firstChange !== 'none' ? await readInventory(client, scopeNeeded) : null;
+  const scopeNeeded = (lateBefore ? staleScope(compare(lateBefore, configured!)) : firstChange && staleScope(firstChange)) ?? 'everything';
+  const only = lateBefore ? rowsOf(late!) : undefined;
+  const held = inventory === 'always' || firstChange !== 'none' || lateBefore ? await readInventory(client, scopeNeeded, only) : null;
   const idsPresent = held && !marker ? totalRows(held.stale) : 0;
 
-  let stored = marker;
+  let stored = lateBefore ?? marker;
   let verdict: ProbeVerdict | null = null;
   if (configured && !marker && held && idsPresent > 0 && config.gate.onUnknown === 'probe') {
     verdict = await probeStoredIds(client, config, held, budget, log);
@@ -78,7 +90,8 @@ export async function assess(
     }
   }
   const scope = configured && stored ? staleScope(compare(stored, configured)) : null;
-  const young = settling(marker, config.gate.settleSeconds);
+  // Late rows are the last switch's, not a new one: the settle time does not hold them back.
+  const young = !lateBefore && settling(marker, config.gate.settleSeconds);
   const repair = held && scope ? held.stale.filter((t) => t.rows > 0) : [];
   const outcome = decide({
     configured,
@@ -91,7 +104,7 @@ export async function assess(
     settling: young,
     policy: config.gate,
   });
-  return { configured, stored, probe: verdict, inventory: held, scope, repair, policy: config.gate, outcome, warnings, settling: young };
+  return { configured, stored, probe: verdict, inventory: held, scope, repair, policy: config.gate, outcome, warnings, settling: young, late };
 }
 
 async function probeStoredIds(client: Client, config: Config, held: Inventory, budget: StripeBudget, log: Logger): Promise<ProbeVerdict> {
@@ -100,6 +113,23 @@ async function probeStoredIds(client: Client, config: Config, held: Inventory, b
   const verdict = await probe(key.secretKey, config.gate, ids, budget, log);
   log.info({ probe: verdict }, 'asked Stripe about the stored ids');
   return verdict;
+}
+
+/**
+ * The configuration late rows were written with: what the repair's run replaced. Where the run log no longer
+ * says (or says the same configuration), the other mode of the marker's, as Stripe's answers show.
+ */
+async function configurationBefore(client: Client, config: Config, late: LateWrites, marker: Marker): Promise<Marker> {
+  const run = await findCleanedRun(client, config.gate.schema, late.run);
+  if (run && compare(run.markerBefore, marker) !== 'none' && compare(run.markerBefore, marker) !== 'identity') return run.markerBefore;
+  return { ...marker, stripeMode: marker.stripeMode === 'test' ? 'live' : 'test', platforms: {}, unchecked: null };
+}
+
+/** The late rows Stripe does not know, per table. */
+function rowsOf(late: LateWrites): Map<string, string[]> {
+  const rows = new Map<string, string[]>();
+  for (const r of late.stale) rows.set(r.table, [...(rows.get(r.table) ?? []), r.row]);
+  return rows;
 }
 
 /** Whether the marker is younger than the settle time: recorded by a gate whose backend may still run. */
@@ -111,5 +141,5 @@ function settling(marker: Marker | null, settleSeconds: number): boolean {
 export function skippedAssessment(): Assessment {
   const policy = { onMismatch: 'refuse', onUnknown: 'refuse', settleSeconds: 0, recordSwitches: true } as const;
   const outcome = decide({ configured: null, stored: null, idsPresent: 0, staleRows: 0, unknownSchema: false, repairBlocked: false, probeFound: false, settling: false, policy });
-  return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], policy, outcome, warnings: [], settling: false };
+  return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], policy, outcome, warnings: [], settling: false, late: null };
 }

@@ -5,7 +5,7 @@ import { withGateLock } from './db/lock.js';
 import { savepoint } from './db/transaction.js';
 import { ensureGateSchema } from './marker/schema.js';
 import { configuredState } from './marker/state.js';
-import { logRun, markerExistsSql, setRunCounts, writeMarker } from './marker/store.js';
+import { logRun, markChecked, markerExistsSql, setRunCounts, writeMarker } from './marker/store.js';
 import { changesOf, decisionReport, explain, type DecisionReport } from './report.js';
 import type { Config } from './config/env.js';
 import type { Logger } from './logging.js';
@@ -32,6 +32,10 @@ function resultOf(a: Assessment): CheckResult {
 async function act(client: Client, ctx: CheckContext, a: Assessment): Promise<Assessment> {
   const { schema } = ctx.config.gate;
   const { decision } = a.outcome;
+  if (decision === 'match' && a.late?.done) {
+    // Written once, when the writes after the last repair are all checked; a read-only database keeps asking.
+    await savepoint(client, () => markChecked(client, schema), (error) => ctx.log.warn({ reason: (error as Error).message }, 'could not record that the writes after the repair are checked'));
+  }
   if (decision === 'match' || decision === 'skipped') return a;
   if (decision === 'refused-mismatch' || decision === 'refused-unknown') {
     await logRefusal(client, ctx, a);
@@ -53,7 +57,9 @@ async function act(client: Client, ctx: CheckContext, a: Assessment): Promise<As
     // The tables the clean saw tell a later restore whether Hi.Events was upgraded in between.
     await setRunCounts(client, schema, runId, { ...changesOf(done), tables: [...present.keys()] });
   }
-  await writeMarker(client, schema, a.configured!, runId);
+  // A repair starts a new watch for late writes; anything else keeps the watch the marker had, until it is done.
+  const pending = a.late ? (a.late.done ? null : { run: a.late.run, afterXid: a.late.afterXid }) : (a.stored?.unchecked ?? null);
+  await writeMarker(client, schema, a.configured!, runId, decision === 'cleaned' ? 'repaired' : pending);
   await refuseWaitingWriters(client, locked);
   return done;
 }

@@ -17,15 +17,24 @@ export interface DecisionReport {
   stored: Assessment['stored'];
   configured: Assessment['configured'];
   changes: Changes;
+  /** While the writes after the last repair are checked: what Stripe said of them. */
+  lateWrites?: { afterRun: string; written: number; asked: number; stale: { table: string; row: string; id: string; stripe: string }[] };
 }
 
 export function decisionReport(a: Assessment): DecisionReport {
+  const late = a.late && {
+    afterRun: a.late.run,
+    written: a.late.written,
+    asked: a.late.asked.length,
+    stale: a.late.stale.map((r) => ({ table: r.table, row: r.row, id: r.id, stripe: r.words })),
+  };
   return {
     decision: a.outcome.decision,
     exitCode: a.outcome.exitCode,
     stored: displayState(a.stored),
     configured: displayState(a.configured),
     changes: changesOf(a),
+    ...(late ? { lateWrites: late } : {}),
   };
 }
 
@@ -39,7 +48,8 @@ export function changesOf(a: Assessment): Changes {
 
 /** History rows whose ids came from the old configuration: only when a change stranded anything. */
 function historyLeft(a: Assessment): Record<string, number> {
-  if (a.scope !== 'everything' || !a.inventory) return {};
+  // A repair of late rows leaves the history as the repair before it found it.
+  if (a.scope !== 'everything' || !a.inventory || a.inventory.only) return {};
   return Object.fromEntries(Object.entries(a.inventory.history).filter(([, rows]) => rows > 0));
 }
 
@@ -102,8 +112,28 @@ export function explain(a: Assessment): string {
   return [explainDecision(a), ...a.warnings.map((w) => `Warning: ${w}.`)].join(' ');
 }
 
+/** Rows a client with the old keys wrote after the last repair: repaired, or refused. */
+function lateExplanation(a: Assessment): string {
+  const late = a.late!;
+  const said = late.stale.map((r) => `${r.table} id ${r.row}, ${r.id}: ${r.words}`).join('; ');
+  const what =
+    `after run #${late.run} repaired the switch from ${describeState(a.stored!)} to ${describeState(a.configured!)}, ` +
+    `${late.stale.length} rows were written with ids that Stripe does not know under the configured key (${said}): ` +
+    'a backend or queue worker still running with the old keys wrote them after the repair.';
+  const stop = 'Stop every backend and worker that runs with the old keys (docker compose stop; or scale the old Deployments to 0).';
+  if (a.outcome.decision === 'cleaned') {
+    return `${what[0].toUpperCase()}${what.slice(1)} Repaired those rows: ${describeRows(a.repair)}; every removed value is archived (\`stripe-mode-gate restore\` puts them back). ${stop}`;
+  }
+  const repair =
+    a.policy.onMismatch === 'clean'
+      ? 'STRIPE_GATE_ON_MISMATCH=clean is set, but the gate repairs only a schema it knows, in tables it may write.'
+      : 'Then start once with STRIPE_GATE_ON_MISMATCH=clean: the gate removes exactly those rows\' ids and archives them.';
+  return `Refused: ${what} Payments for them would fail. ${stop} ${repair}${unexpectedSentence(a)} Nothing was changed.`;
+}
+
 function explainDecision(a: Assessment): string {
   const { decision, change } = a.outcome;
+  if (a.late && a.late.stale.length > 0 && (decision === 'cleaned' || (decision === 'refused-mismatch' && !a.settling))) return lateExplanation(a);
   const stored = a.stored && describeState(a.stored);
   const configured = a.configured && describeState(a.configured);
   const held = a.inventory ? describeRows(a.inventory.stale) : '';

@@ -60,7 +60,7 @@ export async function applyRepair(client: Client, schema: string, runId: string,
   const targets = inventory.stale.filter((t) => t.rows > 0);
   const locked = inventory.stale.filter((t) => t.rows > 0 || !inventory.blocked.has(t.table)).map((t) => t.table);
   await lockRepairedTables(client, locked);
-  const now = await readInventory(client, inventory.scope);
+  const now = await readInventory(client, inventory.scope, inventory.only);
   if (counts(now.stale) !== counts(inventory.stale) || now.obstacles.length > 0) {
     // Written between the count and the locks: by a client that goes on writing (then named), or once.
     await refuseWaitingWriters(client, locked);

@@ -1,7 +1,7 @@
 import type { Client } from '../db/connect.js';
 import { qualified } from '../db/sql.js';
 import { HIEVENTS_SCHEMA } from './catalogue.js';
-import { historySets, repairTargets, type RepairTarget, type RowSet, type StaleScope } from './plan.js';
+import { historySets, repairTargets, type RepairTarget, type RowSet, type RowsOnly, type StaleScope } from './plan.js';
 import { checkSchema, readSchemaFacts, type PresentSchema } from './schema.js';
 
 export interface TargetCount extends RepairTarget {
@@ -14,6 +14,8 @@ export interface Inventory {
   /** Per table, the columns a repair archives as exact text too. */
   exactText: ReadonlyMap<string, readonly string[]>;
   scope: StaleScope;
+  /** The rows the inventory is restricted to, per table (late writes), or all. */
+  only?: RowsOnly;
   /** Rows in the scope that hold Stripe ids in use: what a repair of that scope would touch. */
   stale: TargetCount[];
   history: Record<string, number>;
@@ -39,9 +41,9 @@ async function countRows(client: Client, sets: RowSet[]): Promise<number[]> {
  * Counts the rows a repair of `scope` would touch, and the payment history, in one round trip. Inside a
  * transaction that pins search_path (withTransaction).
  */
-export async function readInventory(client: Client, scope: StaleScope): Promise<Inventory> {
+export async function readInventory(client: Client, scope: StaleScope, only?: RowsOnly): Promise<Inventory> {
   const { usable: present, exactText, unknown, obstacles } = checkSchema(await readSchemaFacts(client));
-  const targets = repairTargets(scope, present);
+  const targets = repairTargets(scope, present, only);
   const history = historySets(present);
   const counts = await countRows(client, [...targets, ...history]);
   const stale = targets.map((target, i) => ({ ...target, rows: counts[i] }));
@@ -49,6 +51,7 @@ export async function readInventory(client: Client, scope: StaleScope): Promise<
     present,
     exactText,
     scope,
+    only,
     stale,
     history: Object.fromEntries(history.map((h, i) => [h.table, counts[targets.length + i]])),
     unknown,

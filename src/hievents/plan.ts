@@ -21,12 +21,20 @@ export function presentDefaults(spec: RepairedTable, columns: ReadonlyMap<string
   return spec.repair.action === 'reset' ? Object.fromEntries(Object.entries(spec.repair.defaults).filter(([c]) => columns.has(c))) : {};
 }
 
-/** The rows a repair of `scope` touches, in the order it touches them, for the tables that exist. */
-export function repairTargets(scope: StaleScope, present: PresentSchema): RepairTarget[] {
+/** Per table, the primary keys of the only rows a repair may touch (the rows written late, see late.ts). */
+export type RowsOnly = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * The rows a repair of `scope` touches, in the order it touches them, for the tables that exist; of `only`
+ * the rows it names, when given.
+ */
+export function repairTargets(scope: StaleScope, present: PresentSchema, only?: RowsOnly): RepairTarget[] {
   return REPAIRED.flatMap((spec) => {
     const columns = present.get(spec.table);
-    const where = columns && spec.strands[scope]((c) => columns.has(c));
-    if (!columns || !where) return [];
+    const stranded = columns && spec.strands[scope]((c) => columns.has(c));
+    if (!columns || !stranded || (only && !only.has(spec.table))) return [];
+    const keys = only?.get(spec.table)?.filter((k) => /^\d+$/.test(k));
+    const where = keys ? `(${stranded}) AND id IN (${keys.join(', ') || 'NULL'})` : stranded;
     return [{ table: spec.table, where, action: spec.repair.action, defaults: presentDefaults(spec, columns) }];
   });
 }

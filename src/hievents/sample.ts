@@ -32,3 +32,45 @@ export async function sampleStoredIds(client: Client, present: PresentSchema, li
   }
   return sample;
 }
+
+/** A row written after a repair, with the Stripe id it holds. */
+export interface WrittenRow {
+  table: string;
+  /** The row's primary key, as text. */
+  row: string;
+  kind: 'customer' | 'account';
+  id: string;
+  account: string | null;
+}
+
+/**
+ * The rows holding Stripe ids in use that transactions from `afterXid` on wrote (inserted or updated: the
+ * row's xmin), oldest write first, at most `limit` per table; and how many there are in all. Rows frozen by
+ * VACUUM since are taken as older (their age is the largest there is).
+ */
+export async function sampleWrittenAfter(
+  client: Client,
+  present: PresentSchema,
+  afterXid: string,
+  limit: number,
+): Promise<{ rows: WrittenRow[]; written: number }> {
+  const rows: WrittenRow[] = [];
+  let written = 0;
+  for (const spec of REPAIRED) {
+    const columns = present.get(spec.table);
+    if (!spec.sample || !columns?.has(spec.sample.id) || (spec.supersededBy && present.has(spec.supersededBy))) continue;
+    const { kind, id, account } = spec.sample;
+    const accountSql = account && columns.has(account) ? `t.${ident(account)}` : 'NULL';
+    const live = columns.has(SOFT_DELETE) ? `t.${ident(SOFT_DELETE)} IS NULL` : 'true';
+    const found = await client.query<{ row: string; id: string; account: string | null; written: string }>(
+      `SELECT t.id::text AS row, t.${ident(id)} AS id, ${accountSql} AS account, count(*) OVER () AS written
+         FROM ${qualified(HIEVENTS_SCHEMA, spec.table)} t
+        WHERE t.${ident(id)} IS NOT NULL AND ${live} AND pg_catalog.age(t.xmin) <= pg_catalog.age($1::text::xid)
+        ORDER BY pg_catalog.age(t.xmin) DESC, t.id LIMIT $2`,
+      [afterXid, limit],
+    );
+    written += Number(found.rows[0]?.written ?? 0);
+    rows.push(...found.rows.map((r) => ({ table: spec.table, row: r.row, kind, id: r.id, account: r.account })));
+  }
+  return { rows, written };
+}

@@ -31,6 +31,8 @@ function schemaDdl(schema: string): string {
       gate_version text NOT NULL
     );
     ALTER TABLE ${s}.run_log ADD COLUMN IF NOT EXISTS restored_by bigint;
+    -- After a repair: which writes later starts check with Stripe (see Marker.unchecked).
+    ALTER TABLE ${s}.marker ADD COLUMN IF NOT EXISTS unchecked jsonb;
     -- No index and no foreign key: a clean writes up to millions of rows here in one statement, and a restore
     -- (rare) can afford to scan.
     CREATE TABLE IF NOT EXISTS ${s}.archive (
@@ -57,6 +59,7 @@ const GATE_TABLES: Record<string, Record<string, string>> = {
     recorded_at: 'timestamp with time zone',
     recorded_by: 'text',
     run_id: 'bigint',
+    unchecked: 'jsonb',
   },
   run_log: {
     id: 'bigint',

@@ -22,6 +22,17 @@ export interface Marker extends StripeState {
   recordedBy: string;
   /** Seconds since it was recorded, by the database's clock (not shown in output). */
   ageSeconds?: number;
+  /**
+   * Set by a repair: rows written by transactions from `afterXid` on are checked with Stripe at later starts,
+   * until the settle time has passed (a client that still ran with the old keys may write after the commit).
+   */
+  unchecked?: Unchecked | null;
+}
+
+/** The repair whose late writes are still to be checked: its run, and the oldest transaction it could not see end. */
+export interface Unchecked {
+  run: string;
+  afterXid: string;
 }
 
 /** The configuration the backend is about to start with; null when it has no Stripe key. */
@@ -47,6 +58,6 @@ export function displayState<T extends StripeState>(state: T | null): T | null {
     }),
   );
   // A marker's age is for deciding, not for showing: it is stale the moment it is printed.
-  const { ageSeconds: _age, ...shown } = state as T & { ageSeconds?: number };
+  const { ageSeconds: _age, unchecked: _unchecked, ...shown } = state as T & Pick<Marker, 'ageSeconds' | 'unchecked'>;
   return { ...shown, platforms } as T;
 }

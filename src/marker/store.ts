@@ -5,7 +5,7 @@ import { errorClass, errorCode, SqlState } from '../db/errors.js';
 import { literal, qualified } from '../db/sql.js';
 import { RefusedError } from '../errors.js';
 import { VERSION } from '../version.js';
-import type { Marker, StripeState } from './state.js';
+import type { Marker, StripeState, Unchecked } from './state.js';
 
 /**
  * The gate's tables hold something the gate never writes (edited by hand, or by another program): it will
@@ -77,32 +77,62 @@ export function markerExistsSql(schema: string): string {
  */
 export async function readMarker(client: Client, schema: string, known?: boolean): Promise<Marker | null> {
   if (!(known ?? (await exists(client, schema, 'marker')))) return null;
-  const rows = await gateRows<{ stripe_mode: unknown; saas_mode: unknown; platforms: unknown; recorded_at: Date; recorded_by: string; age: number }>(
+  const rows = await gateRows<{ stripe_mode: unknown; saas_mode: unknown; platforms: unknown; recorded_at: Date; recorded_by: string; age: number; unchecked: unknown }>(
     client,
     schema,
+    // `unchecked` through to_jsonb: a marker table of an older gate, without the column, still reads.
     `SELECT stripe_mode, saas_mode, platforms, recorded_at, recorded_by,
-            pg_catalog.date_part('epoch', pg_catalog.now() - recorded_at)::float8 AS age
-       FROM ${qualified(schema, 'marker')} LIMIT 2`,
+            pg_catalog.date_part('epoch', pg_catalog.now() - recorded_at)::float8 AS age,
+            pg_catalog.to_jsonb(m) -> 'unchecked' AS unchecked
+       FROM ${qualified(schema, 'marker')} m LIMIT 2`,
   );
   if (rows.length === 0) return null;
   if (rows.length > 1) throw new DamagedGateTablesError(schema, 'the marker table holds more than one row');
   const row = rows[0];
   const state = parseState({ stripeMode: row.stripe_mode, saasMode: row.saas_mode, platforms: row.platforms });
   if (typeof state === 'string') throw new DamagedGateTablesError(schema, `the marker has ${state}`);
-  return { ...state, recordedAt: new Date(row.recorded_at).toISOString(), recordedBy: String(row.recorded_by), ageSeconds: Number(row.age) };
+  const unchecked = row.unchecked as Partial<Record<keyof Unchecked, unknown>> | null;
+  const digits = (v: unknown) => typeof v === 'string' && /^\d{1,19}$/.test(v);
+  if (unchecked !== null && !(digits(unchecked?.run) && digits(unchecked?.afterXid))) {
+    throw new DamagedGateTablesError(schema, `the marker has unchecked ${JSON.stringify(unchecked)}`);
+  }
+  return {
+    ...state,
+    recordedAt: new Date(row.recorded_at).toISOString(),
+    recordedBy: String(row.recorded_by),
+    ageSeconds: Number(row.age),
+    unchecked: unchecked as Unchecked | null,
+  };
 }
 
-/** Replaces the marker. Inside the caller's transaction; it also mends a marker table that lost its one-row key. */
-export async function writeMarker(client: Client, schema: string, state: StripeState, runId: string): Promise<void> {
+/**
+ * Replaces the marker. Inside the caller's transaction; it also mends a marker table that lost its one-row key.
+ * `unchecked`: 'repaired' when this run repaired (later starts check what is written from now on), or what
+ * the marker being replaced still had to check.
+ */
+export async function writeMarker(client: Client, schema: string, state: StripeState, runId: string, unchecked: 'repaired' | Unchecked | null = null): Promise<void> {
+  // The oldest transaction still running: what it writes after the commit is as late as what starts later.
+  const xid = 'pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot()) % 4294967296';
+  const check =
+    unchecked === 'repaired'
+      ? `pg_catalog.jsonb_build_object('run', ${literal(runId)}::text, 'afterXid', (${xid})::text)`
+      : unchecked
+        ? `pg_catalog.jsonb_build_object('run', ${literal(unchecked.run)}::text, 'afterXid', ${literal(unchecked.afterXid)}::text)`
+        : 'NULL';
   await gateRows(client, schema, `DELETE FROM ${qualified(schema, 'marker')}`);
   await gateRows(
     client,
     schema,
     // The moment of writing, not the start of the run's transaction (now()): the settle time counts from here.
-    `INSERT INTO ${qualified(schema, 'marker')} (stripe_mode, saas_mode, platforms, recorded_by, run_id, recorded_at)
-     VALUES ($1, $2, $3, $4, $5, pg_catalog.clock_timestamp())`,
+    `INSERT INTO ${qualified(schema, 'marker')} (stripe_mode, saas_mode, platforms, recorded_by, run_id, recorded_at, unchecked)
+     VALUES ($1, $2, $3, $4, $5, pg_catalog.clock_timestamp(), ${check})`,
     [state.stripeMode, state.saasMode, JSON.stringify(state.platforms), VERSION, runId],
   );
+}
+
+/** The writes after the last repair are checked: later starts no longer ask Stripe about them. */
+export async function markChecked(client: Client, schema: string): Promise<void> {
+  await gateRows(client, schema, `UPDATE ${qualified(schema, 'marker')} SET unchecked = NULL`);
 }
 
 export interface RunRecord {

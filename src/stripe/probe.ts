@@ -27,11 +27,68 @@ function otherMode(message: string): StripeMode | null {
   return null;
 }
 
+/** What Stripe said of one stored id asked for with the configured key. */
+export interface IdAnswer {
+  id: string;
+  /**
+   * found; the mode it exists in instead (Stripe's cross-mode hint); missing (no such object, or an account
+   * the key has no access to); unreachable (no answer: network, timeout, 5xx, rate limit); error (anything
+   * else, such as a rejected key: no verdict on the id).
+   */
+  story: 'found' | StripeMode | 'missing' | 'unreachable' | 'error';
+  words: string;
+}
+
+/** A stored id and how to fetch it with a client of the configured key. */
+export type Lookup = { id: string; kind: 'customer'; account: string | null } | { id: string; kind: 'account' };
+
 /**
- * Asks Stripe, with the configured key, for each of a few stored ids. Every answer must tell the same story:
- * all found, they belong to this configuration; all said to exist in the same other mode, they came from
- * there. A mix (one stray id of another mode among valid ones), or anything else (not found without a hint,
- * errors, Stripe away): nobody can tell, and the reason lists what Stripe said of each id.
+ * Asks Stripe, with the configured key, for each id in turn, inside the run's budget. With
+ * STRIPE_GATE_STRIPE_API=required an outage is not an answer: it is thrown (69).
+ */
+export async function askStripe(
+  secretKey: string,
+  gate: Pick<GateSettings, 'stripeApi' | 'stripeApiUrl'>,
+  lookups: Lookup[],
+  budget: StripeBudget,
+  log: Logger,
+): Promise<IdAnswer[]> {
+  if (lookups.length === 0) return [];
+  const stripe = await stripeClient(secretKey, gate.stripeApiUrl, budget);
+  const said: IdAnswer[] = [];
+  for (const lookup of lookups) {
+    const fetch = (): Promise<unknown> =>
+      lookup.kind === 'customer'
+        ? stripe.customers.retrieve(lookup.id, {}, lookup.account ? { stripeAccount: lookup.account } : undefined)
+        : stripe.accounts.retrieve(lookup.id);
+    try {
+      await budget.run(fetch);
+      said.push({ id: lookup.id, story: 'found', words: 'found' });
+    } catch (error) {
+      const summary = stripeErrorSummary(error);
+      log.debug({ id: lookup.id, stripeError: summary }, 'Stripe did not return a stored id');
+      if (gate.stripeApi === 'required' && isUnreachable(error)) throw stripeUnavailable(error);
+      const missing = summary.statusCode === 404 || summary.code === 'resource_missing' || summary.code === 'account_invalid';
+      const story = otherMode(summary.message) ?? (isUnreachable(error) ? 'unreachable' : missing ? 'missing' : 'error');
+      said.push({ id: lookup.id, story, words: summary.message });
+    }
+  }
+  return said;
+}
+
+/** The lookups for a sample of stored ids. */
+export function lookupsOf(ids: StoredIds): Lookup[] {
+  return [
+    ...ids.customers.map((c) => ({ kind: 'customer' as const, id: c.id, account: c.account })),
+    ...ids.accounts.map((id) => ({ kind: 'account' as const, id })),
+  ];
+}
+
+/**
+ * Asks Stripe about a few stored ids. Every answer must tell the same story: all found, they belong to this
+ * configuration; all said to exist in the same other mode, they came from there. A mix (one stray id of
+ * another mode among valid ones), or anything else (not found without a hint, errors, Stripe away): nobody
+ * can tell, and the reason lists what Stripe said of each id.
  */
 export async function probe(
   secretKey: string,
@@ -40,28 +97,8 @@ export async function probe(
   budget: StripeBudget,
   log: Logger,
 ): Promise<ProbeVerdict> {
-  const stripe = await stripeClient(secretKey, gate.stripeApiUrl, budget);
-  const lookups = [
-    ...ids.customers.map((c) => ({
-      id: c.id,
-      fetch: (): Promise<unknown> => stripe.customers.retrieve(c.id, {}, c.account ? { stripeAccount: c.account } : undefined),
-    })),
-    ...ids.accounts.map((id) => ({ id, fetch: (): Promise<unknown> => stripe.accounts.retrieve(id) })),
-  ];
-  if (lookups.length === 0) return { verdict: 'inconclusive', reason: 'no id in use to ask Stripe about' };
-  const said: { id: string; story: 'found' | StripeMode | 'unknown'; words: string }[] = [];
-  for (const lookup of lookups) {
-    try {
-      await budget.run(lookup.fetch);
-      said.push({ id: lookup.id, story: 'found', words: 'found' });
-    } catch (error) {
-      const summary = stripeErrorSummary(error);
-      log.debug({ id: lookup.id, stripeError: summary }, 'probe: Stripe did not return a stored id');
-      // An outage is not a verdict on the ids: with `required`, it is the outage that is reported (69).
-      if (gate.stripeApi === 'required' && isUnreachable(error)) throw stripeUnavailable(error);
-      said.push({ id: lookup.id, story: otherMode(summary.message) ?? 'unknown', words: summary.message });
-    }
-  }
+  const said = await askStripe(secretKey, gate, lookupsOf(ids), budget, log);
+  if (said.length === 0) return { verdict: 'inconclusive', reason: 'no id in use to ask Stripe about' };
   const stories = new Set(said.map((s) => s.story));
   const evidence = said.map((s) => `${s.id}: ${s.words}`).join('; ');
   const [only] = stories;

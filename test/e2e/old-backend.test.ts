@@ -5,8 +5,9 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { json, runCli, startCli } from '../support/cli.js';
 import type { TestDatabase } from '../support/db.js';
+import { startFakeStripe } from '../support/fake-stripe.js';
 import { largeDatabase, untilRepairDeletes } from '../support/large.js';
-import { LIVE_KEYS } from '../support/gate.js';
+import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 
 let db: TestDatabase | undefined;
 afterEach(async () => {
@@ -15,13 +16,13 @@ afterEach(async () => {
 });
 
 /** Inserts test-mode customers one after another, as checkouts on a backend with the old keys do. */
-function oldBackend(url: string) {
+function oldBackend(url: string, limit = Infinity) {
   const client = new pg.Client({ connectionString: url, application_name: 'hi-events-old-backend' });
   let running = true;
   let written = 0;
   const loop = (async () => {
     await client.connect();
-    while (running) {
+    while (running && written < limit) {
       written++;
       await client.query("INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at) VALUES ('Late', $1, $2, now(), now())", [
         `late${written}@example.com`,
@@ -33,6 +34,7 @@ function oldBackend(url: string) {
   })();
   return {
     written: () => written,
+    done: () => loop,
     async stop() {
       running = false;
       await loop;
@@ -78,5 +80,48 @@ describe('an old backend still writing during a large clean', () => {
     await maintenance.end();
     expect(run.code).toBe(0);
     expect(json(run).decision).toBe('cleaned');
+  }, 60_000);
+});
+
+describe('an old backend idle during a large clean that writes right after it', () => {
+  it('its ids are found at the next start (Stripe says they are of test mode) and refused, then repaired; valid ids stay', async () => {
+    db = await largeDatabase(200_000);
+    const ACCOUNT = 'acct_1GateOldBackend';
+    const stripe = await startFakeStripe({
+      keys: { [TEST_KEYS.STRIPE_SECRET_KEY]: ACCOUNT, [LIVE_KEYS.STRIPE_SECRET_KEY]: ACCOUNT },
+      customers: {
+        ...Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`cus_OldMode${n}`, { account: ACCOUNT, mode: 'test' as const }])),
+        cus_NewLive1: { account: ACCOUNT, mode: 'live' },
+      },
+    });
+    try {
+      const env = { ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_STRIPE_API: 'auto', STRIPE_GATE_STRIPE_API_URL: stripe.url };
+      const cleaned = await runCli(['check', '--json'], { ...env, STRIPE_GATE_ON_MISMATCH: 'clean' });
+      expect(json(cleaned).decision).toBe('cleaned');
+      // The old backend was idle (a PHP worker between requests): it writes only now, after the commit.
+      const writer = oldBackend(db.url, 5);
+      await writer.done();
+      await db.query("INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at) VALUES ('New', 'new@example.com', 'cus_NewLive1', now(), now())");
+
+      const refused = await runCli(['check', '--json'], env);
+      expect(refused.code).toBe(65);
+      expect(json(refused).lateWrites.stale.map((r: { id: string }) => r.id)).toEqual(['cus_OldMode1', 'cus_OldMode2', 'cus_OldMode3', 'cus_OldMode4', 'cus_OldMode5']);
+      expect(json(refused).message).toContain('a backend or queue worker still running with the old keys wrote them after the repair');
+      expect(await count("SELECT count(*) AS n FROM stripe_customers WHERE stripe_customer_id LIKE 'cus_OldMode%'")).toBe(5);
+
+      const repaired = await runCli(['check', '--json'], { ...env, STRIPE_GATE_ON_MISMATCH: 'clean' });
+      expect(repaired.code).toBe(0);
+      expect(json(repaired).changes.repair).toEqual({ stripe_customers: { action: 'delete', rows: 5 } });
+      expect(await count("SELECT count(*) AS n FROM stripe_customers WHERE stripe_customer_id LIKE 'cus_OldMode%'")).toBe(0);
+      expect(await count("SELECT count(*) AS n FROM stripe_customers WHERE stripe_customer_id = 'cus_NewLive1'")).toBe(1);
+
+      // Nothing written since the second repair: the watch ends, and a restart asks Stripe about no id.
+      expect(json(await runCli(['check', '--json'], env)).decision).toBe('match');
+      const asked = stripe.requests.length;
+      expect(json(await runCli(['check', '--json'], env)).decision).toBe('match');
+      expect(stripe.requests.length).toBe(asked);
+    } finally {
+      await stripe.close();
+    }
   }, 60_000);
 });
