@@ -45,14 +45,22 @@ export interface Config {
   secrets: string[];
 }
 
+/**
+ * At most 1,000,000 s (11.5 days): the waits become timers and PostgreSQL timeouts in milliseconds, which hold
+ * 2^31 - 1 at most, and the client's read timeout adds the lock wait and the statement timeout up.
+ */
+const MAX_SECONDS = 1_000_000;
+
 const seconds = makeValidator((input: string) => {
-  if (!/^\d{1,9}$/.test(input)) throw new Error('not a whole number of seconds');
+  if (!/^\d{1,9}$/.test(input) || Number(input) > MAX_SECONDS) throw new Error('not a whole number of seconds in range');
   return Number(input);
 });
 
+/** An http(s) base URL; a path is kept (a proxy's prefix), a query, fragment or credentials are refused. */
 const httpUrl = makeValidator((input: string) => {
   const parsed = URL.canParse(input) ? new URL(input) : null;
   if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:') throw new Error('not an http(s) URL');
+  if (parsed.search || parsed.hash || parsed.username || parsed.password) throw new Error('a base URL takes no query, fragment or credentials');
   return input.replace(/\/+$/, '');
 });
 
@@ -80,12 +88,12 @@ const gateSpecs = {
     default: 'refuse',
     desc: 'refuse, adopt or probe',
   }),
-  STRIPE_GATE_DB_WAIT_SECONDS: seconds({ default: 60, desc: 'a whole number of seconds >= 0' }),
-  STRIPE_GATE_LOCK_WAIT_SECONDS: seconds({ default: 120, desc: 'a whole number of seconds >= 0' }),
-  STRIPE_GATE_SETTLE_SECONDS: seconds({ default: 300, desc: 'a whole number of seconds >= 0' }),
-  STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: seconds({ default: 600, desc: 'a whole number of seconds >= 1' }),
+  STRIPE_GATE_DB_WAIT_SECONDS: seconds({ default: 60, desc: 'a whole number of seconds from 0 to 1000000' }),
+  STRIPE_GATE_LOCK_WAIT_SECONDS: seconds({ default: 120, desc: 'a whole number of seconds from 0 to 1000000' }),
+  STRIPE_GATE_SETTLE_SECONDS: seconds({ default: 300, desc: 'a whole number of seconds from 0 to 1000000' }),
+  STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: seconds({ default: 600, desc: 'a whole number of seconds from 1 to 1000000' }),
   STRIPE_GATE_STRIPE_API: str({ choices: ['auto', 'required', 'off'] as const, default: 'auto', desc: 'auto, required or off' }),
-  STRIPE_GATE_STRIPE_API_URL: httpUrl({ default: 'https://api.stripe.com', desc: 'an http(s) URL' }),
+  STRIPE_GATE_STRIPE_API_URL: httpUrl({ default: 'https://api.stripe.com', desc: 'an http(s) URL, optionally with a path prefix' }),
   STRIPE_GATE_SCHEMA: identifier({
     default: 'stripe_mode_gate',
     desc: 'a SQL identifier: letters, digits and _, not starting with a digit or pg_, at most 63 characters',
@@ -123,7 +131,7 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
   const { problems: logProblems, ...log } = readLogSettings(env);
   problems.push(...logProblems);
   if (valid('STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS') && gate.STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS === 0) {
-    problems.push('STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: expected a whole number of seconds >= 1');
+    problems.push('STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: expected a whole number of seconds from 1 to 1000000');
   }
   const database = readDatabaseSettings(env, problems);
   const { stripe, saasMode, secrets } = readStripeSide(processEnv, problems, warnings);

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { KeyRejectedError, UnavailableError } from '../errors.js';
+import { UnavailableError } from '../errors.js';
 
 /**
  * An init container must not hang on a dead network: each request gets a few seconds and one retry, and all
@@ -16,6 +16,15 @@ export async function stripeClient(secretKey: string, apiUrl: string, budget: St
   const { default: StripeSdk } = await import('stripe');
   const url = new URL(apiUrl);
   const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  // A path in the URL (a proxy's prefix) goes before every API path; the SDK itself takes only a host.
+  const prefix = url.pathname.replace(/\/+$/, '');
+  const base = StripeSdk.createNodeHttpClient();
+  const httpClient = prefix
+    ? Object.assign(Object.create(base) as typeof base, {
+        makeRequest: (host: string, port: string, path: string, ...rest: unknown[]) =>
+          (base.makeRequest as (...args: unknown[]) => ReturnType<typeof base.makeRequest>)(host, port, prefix + path, ...rest),
+      })
+    : undefined;
   const timeout = Math.max(1, Math.min(STRIPE_LIMITS.requestTimeoutMs, budget.leftMs));
   return new StripeSdk(secretKey, {
     host: url.hostname,
@@ -24,6 +33,7 @@ export async function stripeClient(secretKey: string, apiUrl: string, budget: St
     timeout,
     maxNetworkRetries: budget.leftMs >= 2 * STRIPE_LIMITS.requestTimeoutMs ? STRIPE_LIMITS.retries : 0,
     telemetry: false,
+    ...(httpClient ? { httpClient } : {}),
   });
 }
 
@@ -71,10 +81,28 @@ export class StripeBudget {
   }
 }
 
-/** Stripe refused the key itself: the backend could not take payments with it either. */
-export function keyRejected(variable: string, error: unknown): KeyRejectedError {
+/** What a failed Stripe request means for the gate, in words an operator can act on. */
+export interface StripeFailure {
+  /**
+   * rejected: 401, the key itself (revoked, or a placeholder); forbidden: 403, the key may not make this
+   * request (a restricted key); path: 404 for an API route, so STRIPE_GATE_STRIPE_API_URL is not Stripe's API;
+   * unavailable: no answer (network, timeout, rate limit, Stripe's 5xx); refused: any other answer.
+   */
+  kind: 'rejected' | 'forbidden' | 'path' | 'unavailable' | 'refused';
+  words: string;
+}
+
+export function stripeFailure(error: unknown, path: string): StripeFailure {
   const { statusCode, message } = stripeErrorSummary(error);
-  return new KeyRejectedError(`${variable}: Stripe rejected this key (${statusCode}: ${message})`, { cause: error });
+  const said = `${statusCode ?? 'no answer'}: ${message}`;
+  if (isUnreachable(error)) {
+    const why = statusCode === 429 ? 'Stripe is rate-limiting this key' : statusCode ? 'Stripe answered with a server error' : 'Stripe could not be reached';
+    return { kind: 'unavailable', words: `${why} (${said})` };
+  }
+  if (statusCode === 401) return { kind: 'rejected', words: `Stripe rejected this key (${said}): a revoked key, or a placeholder such as Hi.Events' example value` };
+  if (statusCode === 403) return { kind: 'forbidden', words: `this key may not call ${path} (${said}): a restricted key needs read access to it` };
+  if (statusCode === 404) return { kind: 'path', words: `${path} was not found (${said}): STRIPE_GATE_STRIPE_API_URL does not point at Stripe's API` };
+  return { kind: 'refused', words: `Stripe refused ${path} (${said})` };
 }
 
 export function stripeUnavailable(error: unknown): UnavailableError {

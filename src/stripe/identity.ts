@@ -2,14 +2,16 @@ import type { GateSettings } from '../config/env.js';
 import type { Platform, StripeSettings } from '../config/stripe.js';
 import type { Logger } from '../logging.js';
 import type { StripeState } from '../marker/state.js';
-import { isUnreachable, keyRejected, stripeClient, stripeErrorSummary, stripeUnavailable, type StripeBudget } from './api.js';
+import { KeyRejectedError } from '../errors.js';
+import { stripeClient, stripeErrorSummary, stripeFailure, stripeUnavailable, type StripeBudget } from './api.js';
 
 /**
  * Fills in the Stripe account of each configured key (GET /v1/account), so that a switch to another account
  * or sandbox with the same key prefix is seen too. A key whose fingerprint and account the marker already
  * holds is not asked about: the same key belongs to the same account, and every start pays for a call.
- * When Stripe cannot be reached, `auto` leaves the account unknown (mode and SaaS are still compared);
- * `required` fails with 69.
+ * When Stripe cannot be reached or refuses the key, `auto` leaves the account unknown (mode and SaaS are
+ * still compared) and warns: the gate never keeps Hi.Events down for a key Hi.Events itself starts with
+ * (its example value sk_test_123456789). `required` fails: 69 for an outage, 78 for a refusal.
  */
 export async function identify(
   configured: StripeState,
@@ -48,15 +50,20 @@ async function accountOf(
     log.debug({ variable: key.variable, account: account.id }, 'Stripe account of the key');
     return account.id;
   } catch (error) {
-    const summary = stripeErrorSummary(error);
-    if (summary.statusCode === 401) throw keyRejected(key.variable, error);
-    const unreachable = isUnreachable(error);
-    if (gate.stripeApi === 'required') throw unreachable ? stripeUnavailable(error) : keyRejected(key.variable, error);
+    const failure = stripeFailure(error, 'GET /v1/account');
+    if (gate.stripeApi === 'required') {
+      if (failure.kind === 'unavailable') throw stripeUnavailable(error);
+      throw new KeyRejectedError(`${key.variable}: ${failure.words} (STRIPE_GATE_STRIPE_API=required)`, { cause: error });
+    }
+    const consequence =
+      failure.kind === 'rejected'
+        ? '; payments will fail with this key until it is replaced'
+        : failure.kind === 'path'
+          ? '; fix STRIPE_GATE_STRIPE_API_URL'
+          : '';
     log.warn(
-      { variable: key.variable, stripeError: summary },
-      unreachable
-        ? 'Stripe could not be reached: comparing Stripe mode and SaaS mode only (STRIPE_GATE_STRIPE_API=auto)'
-        : `Stripe would not tell the account of ${key.variable}: comparing Stripe mode and SaaS mode only`,
+      { variable: key.variable, stripeError: stripeErrorSummary(error) },
+      `${key.variable}: ${failure.words}${consequence}. Comparing Stripe mode and SaaS mode only (STRIPE_GATE_STRIPE_API=auto); no account is recorded`,
     );
     return null;
   }

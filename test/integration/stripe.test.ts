@@ -140,7 +140,7 @@ describe('when Stripe cannot be asked', () => {
   it('auto compares mode and SaaS only, and says so, when Stripe is down', async () => {
     const { result, logs } = await recordedThenNewKey({ STRIPE_GATE_STRIPE_API_URL: 'http://127.0.0.1:9' });
     expect(result.decision).toBe('match');
-    const warning = logs.find((l) => l.level === 40 && String(l.msg).startsWith('Stripe could not be reached'));
+    const warning = logs.find((l) => l.level === 40 && String(l.msg).startsWith('STRIPE_SECRET_KEY: Stripe could not be reached'));
     expect(warning).toBeDefined();
     expect(Object.keys(warning!.stripeError as object).sort()).toEqual(['message', 'type']);
     expect((await marker()).platforms.default.accountId).toBe(ACCOUNT_A);
@@ -193,12 +193,57 @@ describe('when Stripe cannot be asked', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   }, 30_000);
 
-  it('a key Stripe rejects is a configuration error (78) naming the variable', async () => {
+  it("auto: a key Stripe rejects (Hi.Events' example value) does not keep the backend down: mode and SaaS decide, a warning says payments will fail", async () => {
     db = await freshDatabase('empty');
-    const g = await gate({ STRIPE_SECRET_KEY: 'sk_test_51UnknownToStripe0000000000' });
+    const g = await gate({ STRIPE_SECRET_KEY: 'sk_test_123456789', STRIPE_PUBLIC_KEY: 'pk_test_123456789' });
+    const result = await runCheck(g.ctx);
+    expect(result).toMatchObject({ decision: 'recorded', exitCode: 0, configured: { stripeMode: 'test', platforms: { default: { accountId: null } } } });
+    const warning = g.logs().find((l) => l.level === 40 && l.variable === 'STRIPE_SECRET_KEY');
+    expect(warning?.msg).toMatch(/^STRIPE_SECRET_KEY: Stripe rejected this key \(401: Invalid API Key provided.*payments will fail with this key until it is replaced/);
+    expect(warning?.msg).toContain('no account is recorded');
+    expect(await marker()).toMatchObject({ platforms: { default: { accountId: null } } });
+  });
+
+  it('required: a rejected key is 78 naming the variable', async () => {
+    db = await freshDatabase('empty');
+    const g = await gate({ STRIPE_SECRET_KEY: 'sk_test_51UnknownToStripe0000000000', STRIPE_GATE_STRIPE_API: 'required' });
     const error = await runCheck(g.ctx).catch((e: Error & { exitCode: number }) => e);
     expect(error).toMatchObject({ exitCode: 78 });
     expect((error as Error).message).toMatch(/^STRIPE_SECRET_KEY: Stripe rejected this key \(401/);
+  });
+
+  it.each([
+    [403, 78, /^STRIPE_SECRET_KEY: this key may not call GET \/v1\/account \(403: .*a restricted key needs read access/],
+    [404, 78, /^STRIPE_SECRET_KEY: GET \/v1\/account was not found \(404: .*STRIPE_GATE_STRIPE_API_URL does not point at Stripe's API/],
+    [400, 78, /^STRIPE_SECRET_KEY: Stripe refused GET \/v1\/account \(400: /],
+    [429, 69, /Stripe could not be reached and STRIPE_GATE_STRIPE_API=required/],
+    [500, 69, /Stripe could not be reached and STRIPE_GATE_STRIPE_API=required/],
+  ])('required: Stripe answering %i is reported as what it is (exit %i), never as a rejected key', async (status, exitCode, words) => {
+    db = await freshDatabase('empty');
+    stripe.behave({ failWith: status });
+    const g = await gate({ ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'required' });
+    const error = await runCheck(g.ctx).catch((e: Error & { exitCode: number }) => e);
+    expect(error).toMatchObject({ exitCode });
+    expect((error as Error).message).toMatch(words);
+    expect((error as Error).message).not.toContain('rejected this key');
+  }, 30_000);
+
+  it('auto: the same answers are warnings naming what they are, and the backend may start', async () => {
+    db = await freshDatabase('empty');
+    stripe.behave({ failWith: 429 });
+    const g = await gate(TEST_KEYS);
+    expect(await runCheck(g.ctx)).toMatchObject({ decision: 'recorded', exitCode: 0 });
+    expect(g.logs().find((l) => l.level === 40)?.msg).toMatch(/^STRIPE_SECRET_KEY: Stripe is rate-limiting this key \(429/);
+  }, 30_000);
+
+  it('a path in STRIPE_GATE_STRIPE_API_URL (a proxy prefix) is where requests go; without it, a 404 is named as a wrong URL', async () => {
+    db = await freshDatabase('empty');
+    await stripe.close();
+    stripe = await startFakeStripe({ keys: { [TEST_KEYS.STRIPE_SECRET_KEY]: ACCOUNT_A }, prefix: '/stripe/api' });
+    const wrong = await gate({ ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'required' });
+    await expect(runCheck(wrong.ctx)).rejects.toThrow(/GET \/v1\/account was not found \(404: .*STRIPE_GATE_STRIPE_API_URL/);
+    const g = await gate({ ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'required', STRIPE_GATE_STRIPE_API_URL: `${stripe.url}/stripe/api/` });
+    expect(await runCheck(g.ctx)).toMatchObject({ decision: 'recorded', configured: { platforms: { default: { accountId: ACCOUNT_A } } } });
   });
 });
 

@@ -178,10 +178,10 @@ describe('watch, the sidecar', () => {
     await until(() => docker.stops.includes('after-restart'), 'a start after the restart judged');
   });
 
-  it('stops a container whose key Stripe rejects, as check would refuse it (78)', async () => {
+  it('with STRIPE_GATE_STRIPE_API=required, stops a container whose key Stripe rejects, as check would refuse it (78)', async () => {
     const stripe = await startFakeStripe({ keys: {} });
     try {
-      const gate = await watch({ STRIPE_GATE_STRIPE_API: 'auto', STRIPE_GATE_STRIPE_API_URL: stripe.url });
+      const gate = await watch({ STRIPE_GATE_STRIPE_API: 'required', STRIPE_GATE_STRIPE_API_URL: stripe.url });
       docker.start({ id: 'k', name: 'revoked-key', labels: PROTECT, env: { STRIPE_SECRET_KEY: 'sk_test_51RevokedKey0000000000' } });
       await until(() => docker.stops.includes('revoked-key'), 'the stop');
       expect(gate.logs().find((l) => l.container === 'revoked-key' && l.level === 50)!.msg).toContain('Stripe rejected this key');

@@ -13,6 +13,8 @@ export interface StripeWorld {
   customers?: Record<string, { account: string; mode: Mode }>;
   /** connected account id -> the platform account that created it, and its mode. */
   connected?: Record<string, { platform: string; mode: Mode }>;
+  /** Served under this path prefix only, as behind a proxy (e.g. /stripe). */
+  prefix?: string;
 }
 
 export interface FakeStripe {
@@ -51,7 +53,8 @@ export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const key = (req.headers.authorization ?? '').replace(/^Bearer /, '');
     const stripeAccount = req.headers['stripe-account'] as string | undefined;
-    const path = (req.url ?? '').split('?')[0];
+    const full = (req.url ?? '').split('?')[0];
+    const path = world.prefix ? (full.startsWith(`${world.prefix}/`) ? full.slice(world.prefix.length) : `(outside ${world.prefix})${full}`) : full;
     requests.push({ path, key: key.slice(-4), ...(stripeAccount ? { stripeAccount } : {}) });
     if (behaviour.failWith) return error(res, behaviour.failWith, 'api_error', 'An unknown error occurred');
     const account = world.keys[key];

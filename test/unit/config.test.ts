@@ -99,6 +99,7 @@ describe('invalid settings are reported together, named, never echoed', () => {
     STRIPE_GATE_LOCK_WAIT_SECONDS: '1.5',
     STRIPE_GATE_STRIPE_API: 'sometimes',
     STRIPE_GATE_STRIPE_API_URL: 'ftp://example',
+    STRIPE_GATE_SETTLE_SECONDS: '2147484',
     STRIPE_GATE_SCHEMA: 'gate; DROP TABLE accounts',
     LOG_LEVEL: 'loud',
     LOG_FORMAT: 'xml',
@@ -122,6 +123,7 @@ describe('invalid settings are reported together, named, never echoed', () => {
         'STRIPE_GATE_ON_MISMATCH',
         'STRIPE_GATE_ON_UNKNOWN',
         'STRIPE_GATE_SCHEMA',
+        'STRIPE_GATE_SETTLE_SECONDS',
         'STRIPE_GATE_STRIPE_API',
         'STRIPE_GATE_STRIPE_API_URL',
         'STRIPE_IE_SECRET_KEY',
@@ -133,7 +135,9 @@ describe('invalid settings are reported together, named, never echoed', () => {
 
   it('says what is accepted', () => {
     expect(problems).toContain('STRIPE_GATE_ON_MISMATCH: expected refuse or clean');
-    expect(problems).toContain('STRIPE_GATE_DB_WAIT_SECONDS: expected a whole number of seconds >= 0');
+    // Past what a timer or a PostgreSQL timeout holds in milliseconds: refused here, not a crash (70) later.
+    expect(problems).toContain('STRIPE_GATE_SETTLE_SECONDS: expected a whole number of seconds from 0 to 1000000');
+    expect(problems).toContain('STRIPE_GATE_DB_WAIT_SECONDS: expected a whole number of seconds from 0 to 1000000');
     expect(problems.find((p) => p.startsWith('STRIPE_SECRET_KEY'))).toContain('holds a publishable key');
     expect(problems.find((p) => p.startsWith('STRIPE_PUBLIC_KEY'))).toContain('holds a secret key');
   });
@@ -177,8 +181,15 @@ describe("the gate's own settings", () => {
   });
 
   it('takes no statement timeout of 0, which would mean no bound at all', () => {
-    expect(problemsOf({ STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '0' })).toEqual(['STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: expected a whole number of seconds >= 1']);
+    expect(problemsOf({ STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '0' })).toEqual(['STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: expected a whole number of seconds from 1 to 1000000']);
     expect(load({ STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '30' }).gate.statementTimeoutSeconds).toBe(30);
+  });
+
+  it('keeps a path in the Stripe API URL (a proxy prefix) and refuses a query, fragment or credentials', () => {
+    expect(load({ STRIPE_GATE_STRIPE_API_URL: 'https://proxy.internal/stripe/' }).gate.stripeApiUrl).toBe('https://proxy.internal/stripe');
+    for (const url of ['https://proxy.internal/?key=1', 'https://proxy.internal/#x', 'https://user:pw@proxy.internal/']) {
+      expect(problemsOf({ STRIPE_GATE_STRIPE_API_URL: url })).toEqual(['STRIPE_GATE_STRIPE_API_URL: expected an http(s) URL, optionally with a path prefix']);
+    }
   });
 
   it('refuses probe without the Stripe API', () => {
