@@ -1,5 +1,5 @@
 import './node-compat.js';
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from './config/env.js';
 import { readLogSettings } from './config/log.js';
@@ -93,12 +93,23 @@ async function run(action: Action, json = false, { signals = true } = {}): Promi
   }
 }
 
+/**
+ * Writes the reason to a regular file only: never through a symlink (its target would be truncated), never
+ * to a device or pipe (/dev/stdout would corrupt --json).
+ */
 function writeTerminationLog(path: string | null, reason: string, log: Logger | undefined): void {
   if (!path) return;
+  let fd: number | undefined;
   try {
-    writeFileSync(path, Buffer.from(reason).subarray(0, TERMINATION_LOG_LIMIT));
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
+    if (!fstatSync(fd).isFile()) throw new Error('not a regular file');
+    ftruncateSync(fd);
+    writeSync(fd, Buffer.from(reason).subarray(0, TERMINATION_LOG_LIMIT));
   } catch (error) {
-    log?.warn({ path, reason: (error as Error).message }, 'could not write the termination log');
+    const why = (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'a symlink' : (error as Error).message;
+    log?.warn({ path, reason: why }, 'could not write the termination log (STRIPE_GATE_TERMINATION_LOG takes a regular file)');
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -160,7 +171,13 @@ async function main(): Promise<void> {
   let exitCode: ExitCodeValue = ExitCode.ok;
   let exitNow = false;
   try {
-    await program((code, now = false) => ((exitCode = code), (exitNow = now))).parseAsync(process.argv);
+    const cli = program((code, now = false) => ((exitCode = code), (exitNow = now)));
+    // `check` is the default command: without this, a mistyped command would be taken as its argument.
+    const [first] = process.argv.slice(2);
+    if (first && !first.startsWith('-') && first !== 'help' && !cli.commands.some((c) => c.name() === first)) {
+      cli.error(`error: unknown command '${first}' (commands: ${cli.commands.map((c) => c.name()).join(', ')})`, { exitCode: ExitCode.usage, code: 'commander.unknownCommand' });
+    }
+    await cli.parseAsync(process.argv);
   } catch (error) {
     // Commander has printed its message; help and --version end with 0, anything else is a usage error.
     if (error instanceof CommanderError) exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;

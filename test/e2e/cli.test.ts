@@ -36,6 +36,13 @@ describe('the command line', () => {
     expect(run.code).toBe(64);
     expect(run.stderr).toMatch(/error:/);
   });
+
+  it('says an unknown command is one, naming the commands', async () => {
+    const run = await runCli(['bogus'], { ...TEST_KEYS });
+    expect(run.code).toBe(64);
+    expect(run.stderr).toContain("error: unknown command 'bogus' (commands: check, plan, status, adopt, restore, watch");
+    expect(run.stderr).not.toContain('too many arguments');
+  });
 });
 
 describe('invalid configuration', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,6 +47,23 @@ describe('check, as the init container runs it', () => {
     expect(reason).toBe(doc.message);
     expect(reason).toContain('stripe-mode-gate adopt --mode test --saas false');
     expect(await db.query('SELECT 1 FROM stripe_mode_gate.marker')).toEqual([]);
+  });
+
+  it('writes the termination log to a regular file only: never through a symlink, never to /dev/stdout', async () => {
+    db = await freshDatabase('F');
+    const dir = mkdtempSync(join(tmpdir(), 'smg-'));
+    const precious = join(dir, 'precious');
+    writeFileSync(precious, 'kept');
+    symlinkSync(precious, join(dir, 'link'));
+    const linked = await runCli(['check'], { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_TERMINATION_LOG: join(dir, 'link') });
+    expect(linked.code).toBe(66);
+    expect(readFileSync(precious, 'utf8')).toBe('kept');
+    expect(linked.logs.find((l) => l.msg.startsWith('could not write the termination log'))).toMatchObject({ level: 40, reason: 'a symlink' });
+    rmSync(dir, { recursive: true });
+
+    const stdout = await runCli(['check', '--json'], { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_TERMINATION_LOG: '/dev/stdout' });
+    expect(stdout.code).toBe(66);
+    expect(json(stdout)).toMatchObject({ decision: 'refused-unknown' });
   });
 
   it('adopt declares the origin, then a switch to live keys is refused with 65 and explained', async () => {
