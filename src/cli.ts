@@ -65,7 +65,8 @@ function exitOnSignals(log: () => Logger | undefined, terminationLog: () => stri
 async function run(action: Action, json = false, { signals = true } = {}): Promise<ExitCodeValue> {
   const env = process.env;
   let log: Logger | undefined;
-  let terminationLog: string | null = existsSync(TERMINATION_LOG) ? TERMINATION_LOG : null;
+  // Taken before the rest of the configuration, so that an invalid setting is written there too.
+  let terminationLog: string | null = env.STRIPE_GATE_TERMINATION_LOG || (existsSync(TERMINATION_LOG) ? TERMINATION_LOG : null);
   let scrub = createScrubber([]);
   const release = signals ? exitOnSignals(() => log, () => terminationLog) : () => undefined;
   try {

@@ -62,6 +62,15 @@ function applyUrl(raw: string, settings: DatabaseSettings, problems: string[]): 
     problems.push('DATABASE_URL: expected a postgresql:// (or postgres://, pgsql://) URL');
     return;
   }
+  // A password with / ? or # that is not URL-encoded ends the host part early: the rest of it would be read
+  // as the port, the database name or a fragment, and shown wherever those are.
+  if (url.hash || url.pathname.includes('@') || url.search.includes('@')) {
+    problems.push(
+      "DATABASE_URL: holds '@' or '#' after the host, so a password with / ? # or @ is probably not URL-encoded " +
+        '(write %2F for /, %3F for ?, %23 for #, %40 for @); a fragment means nothing to PostgreSQL',
+    );
+    return;
+  }
   if (url.hostname) settings.host = rawUrlDecode(url.hostname.replace(/^\[(.*)\]$/, '$1'));
   if (url.port) settings.port = Number(url.port);
   if (url.username) settings.user = rawUrlDecode(url.username);

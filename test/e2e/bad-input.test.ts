@@ -2,7 +2,11 @@
 // the database, no secret echoed.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
+import { brokenPassword, pieces } from '../support/passwords.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 
 let db: TestDatabase;
@@ -41,4 +45,23 @@ describe('hostile settings through the CLI', () => {
     expect(await db.checksums()).toEqual(before);
     expect(await db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name NOT IN ('public', 'information_schema', 'pg_catalog', 'pg_toast')")).toEqual([]);
   }, 60_000);
+
+  it('a DATABASE_URL whose password is not URL-encoded shows no part of it: not on stderr, in --json or in the termination log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smg-url-'));
+    const terminationLog = join(dir, 'termination-log');
+    try {
+      await fc.assert(
+        fc.asyncProperty(brokenPassword, async (password) => {
+          const url = `postgresql://hievents:${password}@db.internal:5432/hievents`;
+          const run = await runCli(['check', '--json'], { DATABASE_URL: url, STRIPE_SECRET_KEY: 'sk_test_51ValidBaseKey000', STRIPE_GATE_DB_WAIT_SECONDS: '0', STRIPE_GATE_TERMINATION_LOG: terminationLog });
+          expect([69, 78]).toContain(run.code);
+          const shown = run.stdout + run.stderr + readFileSync(terminationLog, 'utf8');
+          for (const piece of pieces(password)) expect(shown, `"${piece}" of the password was shown`).not.toContain(piece);
+        }),
+        { numRuns: 25 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  }, 120_000);
 });
