@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -78,8 +78,12 @@ function applyUrl(raw: string, settings: DatabaseSettings, problems: string[]): 
   const database = rawUrlDecode(url.pathname.replace(/^\//, ''));
   if (database) settings.database = database;
   const sslrootcert = url.searchParams.get('sslrootcert');
-  if (sslrootcert && !existsSync(sslrootcert)) problems.push('DATABASE_URL: the sslrootcert file does not exist');
-  else if (sslrootcert) settings.sslrootcert = sslrootcert;
+  if (sslrootcert) {
+    const kind = statSync(sslrootcert, { throwIfNoEntry: false });
+    if (!kind) problems.push('DATABASE_URL: the sslrootcert file does not exist');
+    else if (!kind.isFile()) problems.push('DATABASE_URL: sslrootcert names a directory or device, not a certificate file');
+    else settings.sslrootcert = sslrootcert;
+  }
   const sslmode = url.searchParams.get('sslmode');
   if (sslmode !== null) {
     if ((SSL_MODES as readonly string[]).includes(sslmode)) settings.sslmode = sslmode as SslMode;

@@ -11,6 +11,25 @@ export type Client = pg.Client;
 /** Login refused: waiting will not help, the settings are wrong. */
 const AUTH_FAILURES = new Set<string>([SqlState.invalidPassword, SqlState.invalidAuthorization]);
 const NO_SSL = 'The server does not support SSL connections';
+/** Node's codes for a server certificate that the TLS settings reject: waiting will not change it either. */
+const CERTIFICATE_REJECTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Why TLS settings can never connect to this server, or null. */
+function impossibleTls(db: DatabaseSettings, code: string | undefined, message: string): string | null {
+  if (message.includes(NO_SSL)) return `the server does not offer TLS, but DATABASE_URL asks for it (sslmode=${db.sslmode}); use sslmode=prefer or disable, or enable TLS on the server`;
+  if (code && CERTIFICATE_REJECTED.has(code)) {
+    return `the server's TLS certificate is rejected under sslmode=${db.sslmode} (${code}); set sslrootcert in DATABASE_URL to the CA that signed it, or use sslmode=require to encrypt without verifying`;
+  }
+  return null;
+}
 
 function tlsFor({ sslmode, sslrootcert }: DatabaseSettings): false | ConnectionOptions {
   const ca = sslrootcert ? { ca: readFileSync(sslrootcert) } : {};
@@ -78,6 +97,8 @@ export async function connect(db: DatabaseSettings, waitSeconds: number, log: Lo
     } catch (error) {
       const code = errorCode(error) || (error as NodeJS.ErrnoException).code;
       const message = error instanceof Error ? error.message : String(error);
+      const tls = impossibleTls(db, code, message);
+      if (tls) throw new GateError(`the database at ${target} cannot be reached with these TLS settings: ${tls}`, ExitCode.config, { cause: error });
       if (code && AUTH_FAILURES.has(code)) {
         throw new GateError(
           `the database at ${target} refused the login (${message}); check DB_USERNAME/DB_PASSWORD or DATABASE_URL`,

@@ -100,4 +100,18 @@ describe('invalid configuration', () => {
     expect(problems.some((p) => p.startsWith(`${variable}: `))).toBe(true);
     for (const problem of problems) expect(problem).toContain(variable);
   });
+
+  it('TLS settings the server can never satisfy are 78 at once, not retried for the whole wait', async () => {
+    const db = await freshDatabase('empty');
+    try {
+      const url = new URL(db.url);
+      url.searchParams.set('sslmode', 'require');
+      const run = await runCli(['check'], { ...TEST_KEYS, DATABASE_URL: url.toString(), STRIPE_GATE_DB_WAIT_SECONDS: '60' });
+      expect(run.code).toBe(78);
+      expect(run.logs.at(-1)!.msg).toContain('the server does not offer TLS, but DATABASE_URL asks for it (sslmode=require)');
+      expect(run.logs.filter((l) => l.msg === 'database not reachable yet; retrying')).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
 });

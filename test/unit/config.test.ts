@@ -240,5 +240,8 @@ describe('TLS to the database', () => {
     expect(problemsOf({ DATABASE_URL: 'postgresql://u@h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem' })).toEqual([
       'DATABASE_URL: the sslrootcert file does not exist',
     ]);
+    expect(problemsOf({ DATABASE_URL: 'postgresql://u@h/db?sslmode=verify-full&sslrootcert=/tmp' })).toEqual([
+      'DATABASE_URL: sslrootcert names a directory or device, not a certificate file',
+    ]);
   });
 });
