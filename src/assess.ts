@@ -6,7 +6,7 @@ import { readInventory, totalRows, type Inventory, type TargetCount } from './hi
 import { sampleStoredIds } from './hievents/sample.js';
 import type { Logger } from './logging.js';
 import { configuredState, type Marker, type StripeState } from './marker/state.js';
-import { findCleanedRun, readMarker } from './marker/store.js';
+import { readMarker } from './marker/store.js';
 import { checkLateWrites, lateWarning, type LateWrites } from './late.js';
 import { StripeBudget } from './stripe/api.js';
 import { identify } from './stripe/identity.js';
@@ -72,12 +72,20 @@ export async function assess(
     warnings.push(lateUnverified);
     log.warn({ run: late!.run }, lateUnverified);
   }
-  // Rows written late with the old configuration: the repair's switch again, for those rows only.
-  const lateBefore = late && late.stale.length > 0 ? await configurationBefore(client, config, late, marker!) : null;
+  // Rows written late with the old configuration: the last switch again, for those rows only.
+  let lateBefore = late?.only && late.before ? late.before : null;
   // Without a marker, every id in use counts; with one, only what the change strands.
   const scopeNeeded = (lateBefore ? staleScope(compare(lateBefore, configured!)) : firstChange && staleScope(firstChange)) ?? 'everything';
-  const only = lateBefore ? rowsOf(late!) : undefined;
-  const held = inventory === 'always' || firstChange !== 'none' || lateBefore ? await readInventory(client, scopeNeeded, only) : null;
+  let held = inventory === 'always' || firstChange !== 'none' || lateBefore ? await readInventory(client, scopeNeeded, lateBefore ? late!.only! : undefined) : null;
+  if (lateBefore && totalRows(held!.stale) === 0) {
+    // Stripe did not know them, but the switch does not strand them: they stay, and this start is a match.
+    if (late!.stale.length > 0) {
+      const rows = late!.stale.map((r) => `${r.table} id ${r.row}`).join(', ');
+      warnings.push(`Stripe does not know the ids of ${rows}, written after run #${late!.run}, but the switch it made does not strand them: they were left as they are`);
+    }
+    lateBefore = null;
+    held = inventory === 'always' ? await readInventory(client, scopeNeeded) : null;
+  }
   const idsPresent = held && !marker ? totalRows(held.stale) : 0;
 
   let stored = lateBefore ?? marker;
@@ -113,23 +121,6 @@ async function probeStoredIds(client: Client, config: Config, held: Inventory, b
   const verdict = await probe(key.secretKey, config.gate, ids, budget, log);
   log.info({ probe: verdict }, 'asked Stripe about the stored ids');
   return verdict;
-}
-
-/**
- * The configuration late rows were written with: what the repair's run replaced. Where the run log no longer
- * says (or says the same configuration), the other mode of the marker's, as Stripe's answers show.
- */
-async function configurationBefore(client: Client, config: Config, late: LateWrites, marker: Marker): Promise<Marker> {
-  const run = await findCleanedRun(client, config.gate.schema, late.run);
-  if (run && compare(run.markerBefore, marker) !== 'none' && compare(run.markerBefore, marker) !== 'identity') return run.markerBefore;
-  return { ...marker, stripeMode: marker.stripeMode === 'test' ? 'live' : 'test', platforms: {}, unchecked: null };
-}
-
-/** The late rows Stripe does not know, per table. */
-function rowsOf(late: LateWrites): Map<string, string[]> {
-  const rows = new Map<string, string[]>();
-  for (const r of late.stale) rows.set(r.table, [...(rows.get(r.table) ?? []), r.row]);
-  return rows;
 }
 
 /** Whether the marker is younger than the settle time: recorded by a gate whose backend may still run. */

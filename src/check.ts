@@ -5,6 +5,7 @@ import { withGateLock } from './db/lock.js';
 import { savepoint } from './db/transaction.js';
 import { ensureGateSchema } from './marker/schema.js';
 import { configuredState } from './marker/state.js';
+import { staleScope } from './decision.js';
 import { logRun, markChecked, markerExistsSql, setRunCounts, writeMarker } from './marker/store.js';
 import { changesOf, decisionReport, explain, type DecisionReport } from './report.js';
 import type { Config } from './config/env.js';
@@ -57,9 +58,11 @@ async function act(client: Client, ctx: CheckContext, a: Assessment): Promise<As
     // The tables the clean saw tell a later restore whether Hi.Events was upgraded in between.
     await setRunCounts(client, schema, runId, { ...changesOf(done), tables: [...present.keys()] });
   }
-  // A repair starts a new watch for late writes; anything else keeps the watch the marker had, until it is done.
+  // A switch starts a watch for late writes (late.ts); anything else, a repair of late writes too, keeps the
+  // watch the marker had until it is done.
   const pending = a.late ? (a.late.done ? null : { run: a.late.run, afterXid: a.late.afterXid }) : (a.stored?.unchecked ?? null);
-  await writeMarker(client, schema, a.configured!, runId, decision === 'cleaned' ? 'repaired' : pending);
+  const switched = !a.inventory?.only && (decision === 'cleaned' || decision === 'updated') && a.outcome.change !== null && staleScope(a.outcome.change) !== null;
+  await writeMarker(client, schema, a.configured!, runId, switched ? 'switched' : pending);
   await refuseWaitingWriters(client, locked);
   return done;
 }

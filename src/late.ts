@@ -1,60 +1,115 @@
 import type { Config } from './config/env.js';
 import type { Client } from './db/connect.js';
-import { sampleWrittenAfter, type WrittenRow } from './hievents/sample.js';
+import { ident, literal } from './db/sql.js';
+import { compare, staleScope } from './decision.js';
+import { REPAIRED } from './hievents/catalogue.js';
+import type { RowsOnly } from './hievents/plan.js';
+import { sampleWrittenAfter, writtenSince, type WrittenRow } from './hievents/sample.js';
 import { checkSchema, readSchemaFacts } from './hievents/schema.js';
 import type { Logger } from './logging.js';
 import type { Marker, Unchecked } from './marker/state.js';
+import { runMarkerBefore } from './marker/store.js';
 import type { StripeBudget } from './stripe/api.js';
-import { askStripe, type IdAnswer } from './stripe/probe.js';
+import { askStripe, type IdAnswer, type Lookup } from './stripe/probe.js';
 
-/** How many rows written after a repair a start asks Stripe about, per table, the oldest writes first. */
+/** How many rows written after a switch a start asks Stripe about, per table, the oldest writes first. */
 export const LATE_SAMPLE = 10;
+
+/** How long a watch goes on while Stripe cannot be asked: then it ends with a warning. */
+const GIVE_UP_SECONDS = 24 * 3600;
 
 export type AskedRow = WrittenRow & Pick<IdAnswer, 'story' | 'words'>;
 
-/** What a start found of the writes after the last repair (README, "Deploy flows"). */
+/** What a start found of the writes after the last switch (README, "Deploy flows"). */
 export interface LateWrites extends Unchecked {
-  /** Rows holding Stripe ids that were written since the repair. */
+  /** The configuration the switch left: what a client still running with the old keys writes under. */
+  before: Marker | null;
+  /** Rows holding Stripe ids that were written since the switch (in the tables asked about). */
   written: number;
   asked: AskedRow[];
-  /** Rows whose ids Stripe does not know under the configured key: a client with the old keys wrote them. */
+  /** Rows whose ids Stripe does not know under the configured keys: a client with the old keys wrote them. */
   stale: AskedRow[];
-  /** Why some of the written rows could not be checked. */
+  /** The rows a repair of late writes may touch, per table; null when there are none to look at. */
+  only: RowsOnly | null;
+  /** What could not be checked, for a warning. */
   unverified: string | null;
-  /** Nothing is left to check: the settle time has passed and every answer was had. Later starts do not ask. */
+  /** Nothing is left to check: later starts do not look again. */
   done: boolean;
 }
 
 /**
- * A backend or worker that still ran with the old keys, idle while the repair held its locks, may write ids
- * of the old configuration right after the commit. Until the settle time has passed since the repair, each
- * start asks Stripe, with the configured key, about the rows written since (inserted or updated), oldest
- * first. Reads only.
+ * A backend or worker that still ran with the old keys (idle while a repair held its locks, or simply not
+ * stopped) may write ids of the old configuration after the marker moved. Until the settle time has passed,
+ * each start looks at the rows written since (inserted or updated). After SaaS mode was turned off, every
+ * Connect value written since is stranded by definition. Otherwise Stripe is asked, with every configured key,
+ * about the oldest rows written; ids that none of them knows (Stripe's own "no such object", or its hint that
+ * the object exists in the other mode) are stale. Reads only.
  */
 export async function checkLateWrites(client: Client, config: Config, marker: Marker, budget: StripeBudget, log: Logger): Promise<LateWrites> {
   const { run, afterXid } = marker.unchecked!;
-  const settled = (marker.ageSeconds ?? 0) >= config.gate.settleSeconds;
+  const age = marker.ageSeconds ?? 0;
+  const settled = age >= config.gate.settleSeconds;
+  const before = await runMarkerBefore(client, config.gate.schema, run);
+  const base = { run, afterXid, before, written: 0, asked: [], stale: [], only: null, unverified: null, done: settled };
+  const switched = before && staleScope(compare(before, marker));
+  if (!switched) return base;
+  if (switched === 'connect') {
+    const only = new Map(REPAIRED.map((spec) => [spec.table, writtenSince(afterXid)]));
+    return { ...base, only };
+  }
   const { usable } = checkSchema(await readSchemaFacts(client));
   const { rows, written } = await sampleWrittenAfter(client, usable, afterXid, LATE_SAMPLE);
-  const none = { run, afterXid, written, asked: [], stale: [], unverified: null, done: settled };
-  if (rows.length === 0) return none;
-  if (config.gate.stripeApi === 'off' || !config.stripe) return { ...none, unverified: 'STRIPE_GATE_STRIPE_API=off' };
-  const key = Object.values(config.stripe.platforms)[0]!;
-  const lookups = rows.map((r) => (r.kind === 'customer' ? { kind: r.kind, id: r.id, account: r.account } : { kind: r.kind, id: r.id }));
-  const said = await askStripe(key.secretKey, config.gate, lookups, budget, log);
+  if (rows.length === 0) return { ...base, written };
+  if (config.gate.stripeApi === 'off' || !config.stripe) return { ...base, written, unverified: 'STRIPE_GATE_STRIPE_API=off', done: settled };
+  const keys = [...new Map(Object.values(config.stripe.platforms).map((k) => [k.fingerprint, k.secretKey])).values()];
+  const said = await askEveryKey(keys, config, rows, budget, log);
   const asked = rows.map((r, i) => ({ ...r, story: said[i].story, words: said[i].words }));
   const stale = asked.filter((a) => a.story === 'test' || a.story === 'live' || a.story === 'missing');
   const unanswered = asked.filter((a) => a.story === 'unreachable' || a.story === 'error');
-  const unverified = unanswered.length > 0 ? `Stripe gave no answer for ${unanswered.map((a) => `${a.id} (${a.words})`).join(', ')}` : null;
-  log.info({ run, written, asked: asked.length, stale: stale.length }, 'asked Stripe about the rows written since the last repair');
-  return { run, afterXid, written, asked, stale, unverified, done: settled && stale.length === 0 && !unanswered.some((a) => a.story === 'unreachable') };
+  const notAsked = written - asked.length;
+  const unverified = [
+    unanswered.length > 0 ? `Stripe gave no answer for ${unanswered.map((a) => `${a.id} (${a.words})`).join(', ')}` : '',
+    settled && notAsked > 0 ? `only the oldest ${asked.length} were asked about` : '',
+  ].filter(Boolean).join('; ') || null;
+  const stillAsking = unanswered.some((a) => a.story === 'unreachable') && age < GIVE_UP_SECONDS;
+  log.info({ run, written, asked: asked.length, stale: stale.length }, 'asked Stripe about the rows written since the last switch');
+  return { ...base, written, asked, stale, only: stale.length > 0 ? rowsOf(stale) : null, unverified, done: settled && stale.length === 0 && !stillAsking };
+}
+
+/**
+ * Asks with each key in turn about the ids no earlier key found: found by any key, an id belongs to the
+ * configuration (with several platforms, a row may belong to any of them). Stale only when no key knows it.
+ */
+async function askEveryKey(keys: string[], config: Config, rows: WrittenRow[], budget: StripeBudget, log: Logger): Promise<IdAnswer[]> {
+  const answers: (IdAnswer | undefined)[] = rows.map(() => undefined);
+  for (const key of keys) {
+    const open = rows.flatMap((r, i) => (answers[i]?.story === 'found' ? [] : [i]));
+    if (open.length === 0) break;
+    const lookups: Lookup[] = open.map((i) => rows[i]).map((r) => (r.kind === 'customer' ? { kind: r.kind, id: r.id, account: r.account } : { kind: r.kind, id: r.id }));
+    const said = await askStripe(key, config.gate, lookups, budget, log);
+    open.forEach((i, n) => (answers[i] = strongest(answers[i], said[n])));
+  }
+  return answers.map((a) => a!);
+}
+
+/** Of two keys' answers about one id: found wins, then the other-mode hint, then no verdict, then missing. */
+function strongest(a: IdAnswer | undefined, b: IdAnswer): IdAnswer {
+  const rank = (x: IdAnswer) => (x.story === 'found' ? 4 : x.story === 'test' || x.story === 'live' ? 3 : x.story === 'missing' ? 1 : 2);
+  return !a || rank(b) > rank(a) ? b : a;
+}
+
+/** The stale rows, per table, each by its key and the very id Stripe was asked about (it may change meanwhile). */
+function rowsOf(stale: AskedRow[]): RowsOnly {
+  const only = new Map<string, string[]>();
+  for (const r of stale) only.set(r.table, [...(only.get(r.table) ?? []), `(id = ${literal(r.row)}::bigint AND ${ident(r.column)} = ${literal(r.id)})`]);
+  return new Map([...only].map(([table, rows]) => [table, rows.join(' OR ')]));
 }
 
 /** The warning for writes that could not be checked, or null. */
 export function lateWarning(late: LateWrites | null): string | null {
   if (!late?.unverified) return null;
   return (
-    `${late.written} rows with Stripe ids were written after run #${late.run} repaired a switch, and ${late.unverified}: ` +
+    `${late.written} rows with Stripe ids were written after run #${late.run} switched the configuration, and ${late.unverified}: ` +
     'whether a backend or worker still running with the old keys wrote some of them cannot be checked. Make sure nothing runs with the old keys'
   );
 }

@@ -112,14 +112,14 @@ export function explain(a: Assessment): string {
   return [explainDecision(a), ...a.warnings.map((w) => `Warning: ${w}.`)].join(' ');
 }
 
-/** Rows a client with the old keys wrote after the last repair: repaired, or refused. */
+/** Rows a client with the old keys wrote after the last switch: repaired, or refused. */
 function lateExplanation(a: Assessment): string {
   const late = a.late!;
   const said = late.stale.map((r) => `${r.table} id ${r.row}, ${r.id}: ${r.words}`).join('; ');
+  const rows = said ? `ids that Stripe does not know under the configured keys (${said})` : `Connect values, which SaaS mode off strands (${describeRows(a.repair)})`;
   const what =
-    `after run #${late.run} repaired the switch from ${describeState(a.stored!)} to ${describeState(a.configured!)}, ` +
-    `${late.stale.length} rows were written with ids that Stripe does not know under the configured key (${said}): ` +
-    'a backend or queue worker still running with the old keys wrote them after the repair.';
+    `after run #${late.run} switched from ${describeState(a.stored!)} to ${describeState(a.configured!)}, ` +
+    `rows were written with ${rows}: a backend or queue worker still running with the old configuration wrote them.`;
   const stop = 'Stop every backend and worker that runs with the old keys (docker compose stop; or scale the old Deployments to 0).';
   if (a.outcome.decision === 'cleaned') {
     return `${what[0].toUpperCase()}${what.slice(1)} Repaired those rows: ${describeRows(a.repair)}; every removed value is archived (\`stripe-mode-gate restore\` puts them back). ${stop}`;
@@ -127,13 +127,13 @@ function lateExplanation(a: Assessment): string {
   const repair =
     a.policy.onMismatch === 'clean'
       ? 'STRIPE_GATE_ON_MISMATCH=clean is set, but the gate repairs only a schema it knows, in tables it may write.'
-      : 'Then start once with STRIPE_GATE_ON_MISMATCH=clean: the gate removes exactly those rows\' ids and archives them.';
+      : 'Then start once with STRIPE_GATE_ON_MISMATCH=clean: the gate removes exactly those rows\' values and archives them.';
   return `Refused: ${what} Payments for them would fail. ${stop} ${repair}${unexpectedSentence(a)} Nothing was changed.`;
 }
 
 function explainDecision(a: Assessment): string {
   const { decision, change } = a.outcome;
-  if (a.late && a.late.stale.length > 0 && (decision === 'cleaned' || (decision === 'refused-mismatch' && !a.settling))) return lateExplanation(a);
+  if (a.late && a.inventory?.only && (decision === 'cleaned' || decision === 'refused-mismatch')) return lateExplanation(a);
   const stored = a.stored && describeState(a.stored);
   const configured = a.configured && describeState(a.configured);
   const held = a.inventory ? describeRows(a.inventory.stale) : '';

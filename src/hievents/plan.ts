@@ -21,8 +21,11 @@ export function presentDefaults(spec: RepairedTable, columns: ReadonlyMap<string
   return spec.repair.action === 'reset' ? Object.fromEntries(Object.entries(spec.repair.defaults).filter(([c]) => columns.has(c))) : {};
 }
 
-/** Per table, the primary keys of the only rows a repair may touch (the rows written late, see late.ts). */
-export type RowsOnly = ReadonlyMap<string, readonly string[]>;
+/**
+ * Per table, SQL over its own columns naming the only rows a repair may touch (the rows written late, see
+ * late.ts); tables not in the map are not touched.
+ */
+export type RowsOnly = ReadonlyMap<string, string>;
 
 /**
  * The rows a repair of `scope` touches, in the order it touches them, for the tables that exist; of `only`
@@ -33,8 +36,7 @@ export function repairTargets(scope: StaleScope, present: PresentSchema, only?: 
     const columns = present.get(spec.table);
     const stranded = columns && spec.strands[scope]((c) => columns.has(c));
     if (!columns || !stranded || (only && !only.has(spec.table))) return [];
-    const keys = only?.get(spec.table)?.filter((k) => /^\d+$/.test(k));
-    const where = keys ? `(${stranded}) AND id IN (${keys.join(', ') || 'NULL'})` : stranded;
+    const where = only ? `(${stranded}) AND (${only.get(spec.table)})` : stranded;
     return [{ table: spec.table, where, action: spec.repair.action, defaults: presentDefaults(spec, columns) }];
   });
 }

@@ -1,5 +1,5 @@
 import type { Client } from '../db/connect.js';
-import { ident, qualified } from '../db/sql.js';
+import { ident, literal, qualified } from '../db/sql.js';
 import { HIEVENTS_SCHEMA, REPAIRED, SOFT_DELETE } from './catalogue.js';
 import type { PresentSchema } from './schema.js';
 
@@ -39,14 +39,25 @@ export interface WrittenRow {
   /** The row's primary key, as text. */
   row: string;
   kind: 'customer' | 'account';
+  /** The id column, and the Stripe id it holds. */
+  column: string;
   id: string;
   account: string | null;
 }
 
 /**
- * The rows holding Stripe ids in use that transactions from `afterXid` on wrote (inserted or updated: the
- * row's xmin), oldest write first, at most `limit` per table; and how many there are in all. Rows frozen by
- * VACUUM since are taken as older (their age is the largest there is).
+ * SQL over a table's own columns: the row was written (inserted or updated) by a transaction from `afterXid`
+ * on. `age` counts back from now, so a row written since has a smaller age; one frozen over 2^31 transactions
+ * ago wraps to a negative age and is older.
+ */
+export function writtenSince(afterXid: string): string {
+  const since = `pg_catalog.age(${literal(afterXid)}::xid)`;
+  return `(pg_catalog.age(xmin) <= ${since} AND pg_catalog.age(xmin) >= 0)`;
+}
+
+/**
+ * The rows holding Stripe ids in use that transactions from `afterXid` on wrote (writtenSince), oldest write
+ * first, at most `limit` per table; and how many there are in all.
  */
 export async function sampleWrittenAfter(
   client: Client,
@@ -65,12 +76,12 @@ export async function sampleWrittenAfter(
     const found = await client.query<{ row: string; id: string; account: string | null; written: string }>(
       `SELECT t.id::text AS row, t.${ident(id)} AS id, ${accountSql} AS account, count(*) OVER () AS written
          FROM ${qualified(HIEVENTS_SCHEMA, spec.table)} t
-        WHERE t.${ident(id)} IS NOT NULL AND ${live} AND pg_catalog.age(t.xmin) <= pg_catalog.age($1::text::xid)
-        ORDER BY pg_catalog.age(t.xmin) DESC, t.id LIMIT $2`,
-      [afterXid, limit],
+        WHERE t.${ident(id)} IS NOT NULL AND ${live} AND ${writtenSince(afterXid)}
+        ORDER BY pg_catalog.age(t.xmin) DESC, t.id LIMIT $1`,
+      [limit],
     );
     written += Number(found.rows[0]?.written ?? 0);
-    rows.push(...found.rows.map((r) => ({ table: spec.table, row: r.row, kind, id: r.id, account: r.account })));
+    rows.push(...found.rows.map((r) => ({ table: spec.table, row: r.row, kind, column: id, id: r.id, account: r.account })));
   }
   return { rows, written };
 }

@@ -93,7 +93,8 @@ export async function readMarker(client: Client, schema: string, known?: boolean
   if (typeof state === 'string') throw new DamagedGateTablesError(schema, `the marker has ${state}`);
   const unchecked = row.unchecked as Partial<Record<keyof Unchecked, unknown>> | null;
   const digits = (v: unknown) => typeof v === 'string' && /^\d{1,19}$/.test(v);
-  if (unchecked !== null && !(digits(unchecked?.run) && digits(unchecked?.afterXid))) {
+  const xid = (v: unknown) => digits(v) && Number(v) < 2 ** 32;
+  if (unchecked !== null && !(digits(unchecked?.run) && xid(unchecked?.afterXid))) {
     throw new DamagedGateTablesError(schema, `the marker has unchecked ${JSON.stringify(unchecked)}`);
   }
   return {
@@ -107,14 +108,14 @@ export async function readMarker(client: Client, schema: string, known?: boolean
 
 /**
  * Replaces the marker. Inside the caller's transaction; it also mends a marker table that lost its one-row key.
- * `unchecked`: 'repaired' when this run repaired (later starts check what is written from now on), or what
- * the marker being replaced still had to check.
+ * `unchecked`: 'switched' when this run moved the marker to another configuration (later starts check what
+ * is written from now on), or what the marker being replaced still had to check.
  */
-export async function writeMarker(client: Client, schema: string, state: StripeState, runId: string, unchecked: 'repaired' | Unchecked | null = null): Promise<void> {
+export async function writeMarker(client: Client, schema: string, state: StripeState, runId: string, unchecked: 'switched' | Unchecked | null = null): Promise<void> {
   // The oldest transaction still running: what it writes after the commit is as late as what starts later.
   const xid = 'pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot()) % 4294967296';
   const check =
-    unchecked === 'repaired'
+    unchecked === 'switched'
       ? `pg_catalog.jsonb_build_object('run', ${literal(runId)}::text, 'afterXid', (${xid})::text)`
       : unchecked
         ? `pg_catalog.jsonb_build_object('run', ${literal(unchecked.run)}::text, 'afterXid', ${literal(unchecked.afterXid)}::text)`
@@ -182,6 +183,16 @@ export async function recentRuns(client: Client, schema: string, limit: number):
 /** The counts of a run, once its work is done (a clean knows them only after its statements ran). */
 export async function setRunCounts(client: Client, schema: string, runId: string, counts: unknown): Promise<void> {
   await gateRows(client, schema, `UPDATE ${qualified(schema, 'run_log')} SET counts = $2 WHERE id = $1`, [runId, JSON.stringify(counts)]);
+}
+
+/** The marker a run replaced, as its log keeps it; null when the run is not there (or kept none). */
+export async function runMarkerBefore(client: Client, schema: string, runId: string): Promise<Marker | null> {
+  const rows = await gateRows<{ marker_before: unknown }>(client, schema, `SELECT marker_before FROM ${qualified(schema, 'run_log')} WHERE id = $1`, [runId]);
+  const before = rows[0]?.marker_before as Partial<Marker> | null | undefined;
+  if (!before) return null;
+  const state = parseState(before);
+  if (typeof state === 'string') throw new DamagedGateTablesError(schema, `run #${runId} keeps a marker with ${state}`);
+  return { ...state, recordedAt: String(before.recordedAt ?? ''), recordedBy: String(before.recordedBy ?? '') };
 }
 
 export interface CleanedRun {

@@ -68,7 +68,8 @@ export async function askStripe(
       const summary = stripeErrorSummary(error);
       log.debug({ id: lookup.id, stripeError: summary }, 'Stripe did not return a stored id');
       if (gate.stripeApi === 'required' && isUnreachable(error)) throw stripeUnavailable(error);
-      const missing = summary.statusCode === 404 || summary.code === 'resource_missing' || summary.code === 'account_invalid';
+      // Stripe's own codes only: a bare 404 is as likely a wrong STRIPE_GATE_STRIPE_API_URL as a missing id.
+      const missing = summary.code === 'resource_missing' || summary.code === 'account_invalid';
       const story = otherMode(summary.message) ?? (isUnreachable(error) ? 'unreachable' : missing ? 'missing' : 'error');
       said.push({ id: lookup.id, story, words: summary.message });
     }

@@ -115,8 +115,9 @@ describe('an old backend idle during a large clean that writes right after it', 
       expect(await count("SELECT count(*) AS n FROM stripe_customers WHERE stripe_customer_id LIKE 'cus_OldMode%'")).toBe(0);
       expect(await count("SELECT count(*) AS n FROM stripe_customers WHERE stripe_customer_id = 'cus_NewLive1'")).toBe(1);
 
-      // Nothing written since the second repair: the watch ends, and a restart asks Stripe about no id.
+      // Only the valid id written since: the watch ends, and a restart asks Stripe about no id.
       expect(json(await runCli(['check', '--json'], env)).decision).toBe('match');
+      expect(await db.query('SELECT unchecked FROM stripe_mode_gate.marker')).toEqual([{ unchecked: null }]);
       const asked = stripe.requests.length;
       expect(json(await runCli(['check', '--json'], env)).decision).toBe('match');
       expect(stripe.requests.length).toBe(asked);

@@ -10,13 +10,17 @@ import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.js';
 import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 
 const ACCOUNT = 'acct_1GateLatePlatform';
+const CA_ACCOUNT = 'acct_1GateLateCanada';
+const CA_KEYS = { STRIPE_CA_SECRET_KEY: 'sk_live_51GateLateCanadaKey000000', STRIPE_CA_PUBLIC_KEY: 'pk_live_51GateLateCanadaKey000000' };
 
 let db: TestDatabase | undefined;
 let stripe: FakeStripe;
 beforeEach(async () => {
   stripe = await startFakeStripe({
-    keys: { [TEST_KEYS.STRIPE_SECRET_KEY]: ACCOUNT, [LIVE_KEYS.STRIPE_SECRET_KEY]: ACCOUNT },
+    keys: { [TEST_KEYS.STRIPE_SECRET_KEY]: ACCOUNT, [LIVE_KEYS.STRIPE_SECRET_KEY]: ACCOUNT, [CA_KEYS.STRIPE_CA_SECRET_KEY]: CA_ACCOUNT },
     customers: {
+      ...Object.fromEntries(Array.from({ length: 12 }, (_, n) => [`cus_LateMany${n + 1}`, { account: ACCOUNT, mode: 'test' as const }])),
+      cus_CanadaLive1: { account: CA_ACCOUNT, mode: 'live' },
       cus_LateOld1: { account: ACCOUNT, mode: 'test' },
       cus_LateOld2: { account: ACCOUNT, mode: 'test' },
       cus_NewLive1: { account: ACCOUNT, mode: 'live' },
@@ -55,11 +59,11 @@ async function connectedClient() {
 }
 
 /** Shape E with test keys adopted, then switched to live keys with a repair. */
-async function cleanedToLive(shape: 'B' | 'E' = 'E') {
+async function cleanedToLive(shape: 'B' | 'E' = 'E', live: Record<string, string> = LIVE_KEYS) {
   db = await freshDatabase(shape);
   expect(await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt', STRIPE_GATE_STRIPE_API: 'off' })).toMatchObject({ decision: 'adopted' });
   const old = await connectedClient();
-  expect(await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'cleaned' });
+  expect(await check({ ...live, STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'cleaned' });
   return old;
 }
 
@@ -74,7 +78,7 @@ describe('writes after a repair', () => {
 
     const refused = await check(LIVE_KEYS);
     expect(refused).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
-    expect(refused.message).toMatch(/^Refused: after run #\d+ repaired the switch from test keys, SaaS mode off to live keys .*, 2 rows were written with ids that Stripe does not know/);
+    expect(refused.message).toMatch(/^Refused: after run #\d+ switched from test keys, SaaS mode off to live keys .*, rows were written with ids that Stripe does not know under the configured keys/);
     expect(refused.message).toContain("cus_LateOld1: No such customer: 'cus_LateOld1'; a similar object exists in test mode");
     expect(refused.message).toContain('cus_LateOld2');
     expect(refused.message).not.toContain('cus_NewLive1');
@@ -164,5 +168,80 @@ describe('writes after a repair', () => {
     expect(await check({ ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'off' })).toMatchObject({ decision: 'match' });
     expect(await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'cleaned' });
     expect(await unchecked()).toMatchObject({ run: expect.stringMatching(/^\d+$/), afterXid: expect.stringMatching(/^\d+$/) });
+  });
+
+  it('a transaction that began before the repair and writes after its commit is caught too', async () => {
+    db = await freshDatabase('E');
+    expect(await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt', STRIPE_GATE_STRIPE_API: 'off' })).toMatchObject({ decision: 'adopted' });
+    const early = new pg.Client({ connectionString: db.url });
+    early.on('error', () => undefined);
+    await early.connect();
+    try {
+      // It holds a transaction id older than the repair's, and no lock the repair waits for.
+      await early.query('BEGIN');
+      await early.query('SELECT pg_catalog.txid_current()');
+      expect(await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'cleaned' });
+      await early.query("INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at) VALUES ('Early', 'e@example.com', 'cus_LateOld1', now(), now())");
+      await early.query('COMMIT');
+    } finally {
+      await early.end();
+    }
+    expect(await check(LIVE_KEYS)).toMatchObject({ decision: 'refused-mismatch', lateWrites: { stale: [{ id: 'cus_LateOld1' }] } });
+  });
+
+  it('more late rows than a start asks about: each start takes the next ones, and the watch ends only when none is left', async () => {
+    const old = await cleanedToLive();
+    for (let n = 1; n <= 12; n++) await old.insert(`cus_LateMany${n}`);
+    await old.end();
+    const clean = { ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' };
+    expect(await check(clean)).toMatchObject({ decision: 'cleaned', changes: { repair: { stripe_customers: { rows: 10 } } } });
+    expect(await unchecked()).not.toBeNull();
+    expect(await check(clean)).toMatchObject({ decision: 'cleaned', changes: { repair: { stripe_customers: { rows: 2 } } } });
+    expect(await check(clean)).toMatchObject({ decision: 'match' });
+    expect(await unchecked()).toBeNull();
+    expect(await customers('cus_LateMany%')).toBe(0);
+  });
+
+  it('with several platforms, an id any configured key knows is valid: a Canadian customer is not stale for the default key', async () => {
+    const old = await cleanedToLive('E', { ...LIVE_KEYS, ...CA_KEYS });
+    await old.insert('cus_CanadaLive1');
+    await old.insert('cus_LateOld1');
+    await old.end();
+    const refused = await check({ ...LIVE_KEYS, ...CA_KEYS });
+    expect(refused.lateWrites!.stale.map((r) => r.id)).toEqual(['cus_LateOld1']);
+    expect(await check({ ...LIVE_KEYS, ...CA_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'cleaned' });
+    expect(await customers('cus_CanadaLive1')).toBe(1);
+    expect(await customers('cus_LateOld1')).toBe(0);
+  });
+
+  it('a 404 that is not Stripe saying "no such object" (a wrong STRIPE_GATE_STRIPE_API_URL) makes nothing stale', async () => {
+    const old = await cleanedToLive();
+    await old.insert('cus_NewLive1');
+    await old.end();
+    const elsewhere = await startFakeStripe({ keys: { [LIVE_KEYS.STRIPE_SECRET_KEY]: ACCOUNT }, prefix: '/not-here' });
+    try {
+      const result = await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean', STRIPE_GATE_STRIPE_API_URL: elsewhere.url });
+      expect(result).toMatchObject({ decision: 'match', lateWrites: { stale: [] } });
+      expect(result.message).toContain('Stripe gave no answer for cus_NewLive1 (Unrecognized request URL');
+      expect(await customers('cus_NewLive1')).toBe(1);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('after SaaS mode was turned off, Connect values written since are stranded by definition: refused, then repaired', async () => {
+    db = await freshDatabase('E');
+    const saasOn = { ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'true' };
+    expect(await check({ ...saasOn, STRIPE_GATE_ON_UNKNOWN: 'adopt', STRIPE_GATE_STRIPE_API: 'off' })).toMatchObject({ decision: 'adopted' });
+    expect(await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'false', STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'cleaned', changes: { scope: 'connect' } });
+    // The old SaaS backend connects an organizer's account after the repair.
+    await db.query("INSERT INTO account_stripe_platforms (account_id, stripe_account_id, created_at, updated_at) SELECT min(id), 'acct_1LateSaasConn', now(), now() FROM accounts");
+    const refused = await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'false' });
+    expect(refused).toMatchObject({ decision: 'refused-mismatch', exitCode: 65, changes: { repair: { account_stripe_platforms: { rows: 1 } } } });
+    expect(refused.message).toContain('rows were written with Connect values, which SaaS mode off strands (1 connected Stripe accounts (account_stripe_platforms))');
+    expect(await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'false', STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'cleaned' });
+    expect(await db.query("SELECT id FROM account_stripe_platforms WHERE stripe_account_id = 'acct_1LateSaasConn'")).toEqual([]);
+    expect(await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'false' })).toMatchObject({ decision: 'match' });
+    expect(await unchecked()).toBeNull();
   });
 });
