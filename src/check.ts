@@ -6,7 +6,7 @@ import { savepoint } from './db/transaction.js';
 import { ensureGateSchema } from './marker/schema.js';
 import { configuredState } from './marker/state.js';
 import { staleScope } from './decision.js';
-import { logRun, markChecked, markerExistsSql, setRunCounts, writeMarker } from './marker/store.js';
+import { archiveSize, logRun, markChecked, markerExistsSql, pruneArchive, setRunCounts, writeMarker } from './marker/store.js';
 import { changesOf, decisionReport, explain, type DecisionReport } from './report.js';
 import type { Config } from './config/env.js';
 import type { Logger } from './logging.js';
@@ -81,6 +81,21 @@ async function logRefusal(client: Client, ctx: CheckContext, a: Assessment): Pro
   );
 }
 
+/** STRIPE_GATE_ARCHIVE_DAYS: each start prunes what is due, in its transaction; a failure only warns. */
+async function pruneOld(client: Client, ctx: CheckContext): Promise<void> {
+  const { schema, archiveDays } = ctx.config.gate;
+  await savepoint(
+    client,
+    async () => {
+      if ((await archiveSize(client, schema)) === null) return;
+      await ensureGateSchema(client, schema);
+      const pruned = await pruneArchive(client, schema, archiveDays);
+      if (pruned.runs.length > 0) ctx.log.info({ pruned: pruned.runs, rows: pruned.rows }, `pruned the archive of runs older than ${archiveDays} days (STRIPE_GATE_ARCHIVE_DAYS), and of restored runs`);
+    },
+    (error) => ctx.log.warn({ reason: (error as Error).message }, 'could not prune the archive'),
+  );
+}
+
 /** The init job (and the watcher's judgement of a container): connect, lock, decide, act, release. */
 export async function runCheck(ctx: CheckContext): Promise<CheckResult> {
   const { config, log } = ctx;
@@ -93,7 +108,9 @@ export async function runCheck(ctx: CheckContext): Promise<CheckResult> {
       log,
       async ({ marker }) => {
         const a = await assess(client, config, log, 'when-needed', marker as boolean | undefined);
-        return resultOf(await act(client, ctx, a));
+        const done = await act(client, ctx, a);
+        if (config.gate.archiveDays !== null && marker) await pruneOld(client, ctx);
+        return resultOf(done);
       },
       { marker: markerExistsSql(config.gate.schema) },
     ),

@@ -13,6 +13,7 @@ import { statusCommand } from './commands/status.js';
 import { adoptCommand } from './commands/adopt.js';
 import { restoreCommand } from './commands/restore.js';
 import { watchCommand } from './commands/watch.js';
+import { pruneCommand } from './commands/prune.js';
 
 const ENVIRONMENT_HELP = `
 Variables (the backend's own names, so one env file serves both):
@@ -23,7 +24,7 @@ Variables (the backend's own names, so one env file serves both):
   STRIPE_GATE_DB_WAIT_SECONDS=60   STRIPE_GATE_LOCK_WAIT_SECONDS=120   STRIPE_GATE_SETTLE_SECONDS=300
   STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS=600
   STRIPE_GATE_STRIPE_API=auto|required|off   STRIPE_GATE_STRIPE_API_URL   STRIPE_GATE_SCHEMA=stripe_mode_gate
-  STRIPE_GATE_TERMINATION_LOG   LOG_LEVEL=info   LOG_FORMAT=json|pretty
+  STRIPE_GATE_TERMINATION_LOG   STRIPE_GATE_ARCHIVE_DAYS (unset: keep until pruned)   LOG_LEVEL=info   LOG_FORMAT=json|pretty
 
 Exit codes:
   0 ok   64 usage   65 refused: marker and configuration differ   66 refused: Stripe ids of unknown origin
@@ -156,6 +157,13 @@ function program(setExit: (code: ExitCodeValue, now?: boolean) => void): Command
     .option('--json', 'print the result as one JSON document on stdout')
     .addHelpText('after', ENVIRONMENT_HELP)
     .action((options) => runAction((ctx) => restoreCommand(ctx, options), options.json));
+  cli
+    .command('prune')
+    .description("delete what the archive keeps of old and of restored cleaned runs (customers' names and emails); those runs can no longer be restored")
+    .option('--older-than <days>', 'prune cleaned runs older than this many days (default: STRIPE_GATE_ARCHIVE_DAYS; unset: restored runs only)')
+    .option('--json', 'print the result as one JSON document on stdout')
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action((options) => runAction((ctx) => pruneCommand(ctx, options), options.json));
   cli
     .command('watch')
     .description(

@@ -35,6 +35,9 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
       const run = await findCleanedRun(client, schema, runId);
       if (!run) throw new UsageError(runId ? `run #${runId} is not a cleaned run` : 'no cleaned run to restore');
       if (run.restoredBy) throw new UsageError(`run #${run.id} was already restored (by run #${run.restoredBy})`);
+      if (run.prunedAt) {
+        throw new UsageError(`run #${run.id} was pruned on ${run.prunedAt} (\`stripe-mode-gate prune\` or STRIPE_GATE_ARCHIVE_DAYS): its archive is gone, nothing is left to put back`);
+      }
       const older = run.markerBefore;
       const configured = await configuredIdentity(config, older, new StripeBudget(), log);
       const change = configured && compare(older, configured);

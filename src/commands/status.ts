@@ -5,7 +5,7 @@ import { detectShape } from '../hievents/schema.js';
 import { configuredIdentity } from '../assess.js';
 import { displayState, type Marker, type StripeState } from '../marker/state.js';
 import { StripeBudget } from '../stripe/api.js';
-import { DamagedGateTablesError, readMarker, recentRuns, type RunSummary } from '../marker/store.js';
+import { archiveSize, DamagedGateTablesError, readMarker, recentRuns, type ArchiveSize, type RunSummary } from '../marker/store.js';
 import { describeState } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
 
@@ -21,6 +21,8 @@ export interface StatusResult {
   shape: { shape: string; releases: string } | null;
   unexpected: string[];
   runs: RunSummary[];
+  /** What the archive keeps (customers' names and emails among it); null before any repair. */
+  archive: ArchiveSize | null;
 }
 
 export async function runStatus(ctx: Context): Promise<StatusResult> {
@@ -43,6 +45,7 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
       shape: detectShape(inventory.present),
       unexpected: schemaProblems(inventory),
       runs: await recentRuns(client, config.gate.schema, 5),
+      archive: await archiveSize(client, config.gate.schema),
     };
   });
 }
@@ -66,6 +69,7 @@ function render(s: StatusResult): string {
     'payment history rows:',
     ...table(s.history),
     ...s.unexpected.map((u) => `unexpected schema: ${u}`),
+    `archive:    ${s.archive ? `${s.archive.rows} rows, ${(s.archive.bytes / 1024 / 1024).toFixed(1)} MB; oldest kept run ${s.archive.oldestRun ?? 'none'} (\`stripe-mode-gate prune\`, STRIPE_GATE_ARCHIVE_DAYS)` : 'empty'}`,
     'last runs:',
     ...(s.runs.length ? s.runs.map((r) => `  #${r.id} ${r.at} ${r.command} ${r.decision} (gate ${r.gateVersion})`) : ['  none']),
   ].join('\n');

@@ -25,6 +25,8 @@ export interface GateSettings {
   stripeApi: 'auto' | 'required' | 'off';
   stripeApiUrl: string;
   schema: string;
+  /** Archives of cleaned runs older than this many days are pruned by check; null: kept until `prune`. */
+  archiveDays: number | null;
   /** Where a refusal's reason is written; null: nowhere. */
   terminationLog: string | null;
   /** watch: containers protected by name or compose service, besides the label. */
@@ -50,6 +52,13 @@ export interface Config {
  * 2^31 - 1 at most, and the client's read timeout adds the lock wait and the statement timeout up.
  */
 const MAX_SECONDS = 1_000_000;
+
+/** A whole number of days from 1 to 36500, or '' (unset: 0). */
+const days = makeValidator<number>((input: string) => {
+  if (input === '') return 0;
+  if (!/^\d{1,5}$/.test(input) || Number(input) < 1 || Number(input) > 36_500) throw new Error('not a number of days');
+  return Number(input);
+});
 
 const seconds = makeValidator((input: string) => {
   if (!/^\d{1,9}$/.test(input) || Number(input) > MAX_SECONDS) throw new Error('not a whole number of seconds in range');
@@ -99,6 +108,7 @@ const gateSpecs = {
     desc: 'a SQL identifier: letters, digits and _, not starting with a digit or pg_, at most 63 characters',
   }),
   STRIPE_GATE_TERMINATION_LOG: str({ default: '', desc: 'a file path' }),
+  STRIPE_GATE_ARCHIVE_DAYS: days({ default: 0, desc: 'a whole number of days from 1 to 36500, or empty to keep archives until pruned' }),
   STRIPE_GATE_WATCH_CONTAINERS: str({ default: '', desc: 'comma-separated container names or compose service names' }),
   DOCKER_HOST: dockerHost({ default: { socketPath: '/var/run/docker.sock' }, desc: 'unix:///path/to/docker.sock or tcp://host:port' }),
 };
@@ -154,6 +164,7 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
       stripeApi: gate.STRIPE_GATE_STRIPE_API,
       stripeApiUrl: gate.STRIPE_GATE_STRIPE_API_URL,
       schema: gate.STRIPE_GATE_SCHEMA,
+      archiveDays: gate.STRIPE_GATE_ARCHIVE_DAYS || null,
       terminationLog: gate.STRIPE_GATE_TERMINATION_LOG || defaults.terminationLog,
       watchContainers: gate.STRIPE_GATE_WATCH_CONTAINERS.split(',').map((name) => name.trim()).filter(Boolean),
       docker: gate.DOCKER_HOST,

@@ -31,7 +31,9 @@ function schemaDdl(schema: string): string {
       gate_version text NOT NULL
     );
     ALTER TABLE ${s}.run_log ADD COLUMN IF NOT EXISTS restored_by bigint;
-    -- After a repair: which writes later starts check with Stripe (see Marker.unchecked).
+    -- When prune deleted the archive of a cleaned run (it holds customers' names and emails).
+    ALTER TABLE ${s}.run_log ADD COLUMN IF NOT EXISTS pruned_at timestamptz;
+    -- After a switch: which writes later starts check with Stripe (see Marker.unchecked).
     ALTER TABLE ${s}.marker ADD COLUMN IF NOT EXISTS unchecked jsonb;
     -- No index and no foreign key: a clean writes up to millions of rows here in one statement, and a restore
     -- (rare) can afford to scan.
@@ -71,6 +73,7 @@ const GATE_TABLES: Record<string, Record<string, string>> = {
     counts: 'jsonb',
     gate_version: 'text',
     restored_by: 'bigint',
+    pruned_at: 'timestamp with time zone',
   },
   archive: { run_id: 'bigint', table_name: 'text', row_id: 'bigint', action: 'text', old_row: 'jsonb', raw: 'jsonb' },
 };

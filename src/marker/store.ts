@@ -199,6 +199,8 @@ export interface CleanedRun {
   id: string;
   markerBefore: Marker;
   restoredBy: string | null;
+  /** When prune deleted its archive (ISO), or null. */
+  prunedAt: string | null;
   /** The Hi.Events tables the clean saw (null for runs of older gates, which did not record them). */
   tables: string[] | null;
   /** Rows the clean archived, per table, as its run log says. */
@@ -208,10 +210,11 @@ export interface CleanedRun {
 /** A cleaned run: the one asked for, or the newest. */
 export async function findCleanedRun(client: Client, schema: string, runId?: string): Promise<CleanedRun | null> {
   if (!(await exists(client, schema, 'run_log'))) return null;
-  const rows = await gateRows<{ id: string; marker_before: unknown; restored_by: string | null; counts: { tables?: unknown; repair?: unknown } | null }>(
+  const rows = await gateRows<{ id: string; marker_before: unknown; restored_by: string | null; pruned_at: Date | null; counts: { tables?: unknown; repair?: unknown } | null }>(
     client,
     schema,
-    `SELECT id, marker_before, restored_by, counts FROM ${qualified(schema, 'run_log')}
+    // pruned_at through to_jsonb: a run log of an older gate, without the column, still reads.
+    `SELECT id, marker_before, restored_by, (pg_catalog.to_jsonb(r) ->> 'pruned_at')::timestamptz AS pruned_at, counts FROM ${qualified(schema, 'run_log')} r
       WHERE decision = 'cleaned' AND ($1::bigint IS NULL OR id = $1::bigint) ORDER BY id DESC LIMIT 1`,
     [runId ?? null],
   );
@@ -227,6 +230,7 @@ export async function findCleanedRun(client: Client, schema: string, runId?: str
     id: String(row.id),
     markerBefore: { ...state, recordedAt: String(before?.recordedAt ?? ''), recordedBy: String(before?.recordedBy ?? '') },
     restoredBy: row.restored_by === null ? null : String(row.restored_by),
+    prunedAt: row.pruned_at ? new Date(row.pruned_at).toISOString() : null,
     tables,
     archived,
   };
@@ -234,4 +238,49 @@ export async function findCleanedRun(client: Client, schema: string, runId?: str
 
 export async function markRestored(client: Client, schema: string, runId: string, restoredBy: string): Promise<void> {
   await gateRows(client, schema, `UPDATE ${qualified(schema, 'run_log')} SET restored_by = $2 WHERE id = $1`, [runId, restoredBy]);
+}
+
+export interface Pruned {
+  runs: string[];
+  rows: number;
+}
+
+/**
+ * Deletes the archive of cleaned runs older than `days` (null: none by age) and of restored runs (their rows
+ * are back in place), and marks those runs pruned. Inside the caller's transaction.
+ */
+export async function pruneArchive(client: Client, schema: string, days: number | null): Promise<Pruned> {
+  const rows = await gateRows<{ runs: string[] | null; rows: number }>(
+    client,
+    schema,
+    `WITH due AS (
+       UPDATE ${qualified(schema, 'run_log')} SET pruned_at = pg_catalog.now()
+        WHERE decision = 'cleaned' AND pruned_at IS NULL
+          AND (restored_by IS NOT NULL OR ($1::int IS NOT NULL AND at < pg_catalog.now() - pg_catalog.make_interval(days => $1::int)))
+        RETURNING id),
+     gone AS (DELETE FROM ${qualified(schema, 'archive')} WHERE run_id IN (SELECT id FROM due) RETURNING 1)
+     SELECT (SELECT array_agg(id::text ORDER BY id) FROM due) AS runs, (SELECT count(*) FROM gone)::int AS rows`,
+    [days],
+  );
+  return { runs: rows[0].runs ?? [], rows: rows[0].rows };
+}
+
+export interface ArchiveSize {
+  rows: number;
+  bytes: number;
+  /** When the oldest cleaned run whose archive is kept ran (ISO), or null. */
+  oldestRun: string | null;
+}
+
+export async function archiveSize(client: Client, schema: string): Promise<ArchiveSize | null> {
+  if (!(await exists(client, schema, 'archive')) || !(await exists(client, schema, 'run_log'))) return null;
+  const rows = await gateRows<{ rows: number; bytes: string; oldest: Date | null }>(
+    client,
+    schema,
+    `SELECT (SELECT count(*) FROM ${qualified(schema, 'archive')})::int AS rows,
+            pg_catalog.pg_total_relation_size(${literal(qualified(schema, 'archive'))}::regclass) AS bytes,
+            (SELECT min(r.at) FROM ${qualified(schema, 'run_log')} r WHERE r.decision = 'cleaned' AND (pg_catalog.to_jsonb(r) ->> 'pruned_at') IS NULL) AS oldest`,
+  );
+  const r = rows[0];
+  return { rows: r.rows, bytes: Number(r.bytes), oldestRun: r.oldest ? new Date(r.oldest).toISOString() : null };
 }

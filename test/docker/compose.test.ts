@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { BASE_IMAGE, importBaseImage, startDockerEngine, type DockerEngine } from '../support/docker-engine.js';
+import { startFakeStripe } from '../support/fake-stripe.js';
 import { LIVE_KEYS, secretsUsed, TEST_KEYS } from '../support/gate.js';
 import { until } from '../support/wait.js';
 
@@ -53,12 +54,12 @@ afterAll(async () => {
 
 let example: string;
 
-function compose(args: string[], keys: Record<string, string>) {
+function compose(args: string[], keys: Record<string, string>, e2e: Record<string, string> = {}) {
   example ??= exampleForHostNetwork();
   const files = ['-f', example, '-f', join(root, 'test/docker/compose.e2e.yml'), '--project-directory', root];
   const run = spawnSync('docker-compose', ['-p', PROJECT, ...files, ...args], {
     cwd: root,
-    env: { ...engine.env, ...keys, E2E_DATABASE_URL: db.url, E2E_DOCKER_SOCKET: engine.socket },
+    env: { ...engine.env, ...keys, E2E_DATABASE_URL: db.url, E2E_DOCKER_SOCKET: engine.socket, ...e2e },
     encoding: 'utf8',
   });
   const output = `${run.stdout}${run.stderr}`;
@@ -90,6 +91,30 @@ describe('the compose example on a real Docker engine', () => {
       return Date.now() - started;
     }).sort((a, b) => a - b);
     console.info(`image ${(size / 1e6).toFixed(1)} MB; docker run --version: median ${starts[2]} ms (min ${starts[0]} ms)`);
+  });
+
+  it("first start with Hi.Events' own example values (sk_test_123456789, which Stripe rejects): the backend starts", async () => {
+    const newInstall = await freshDatabase('empty');
+    const stripe = await startFakeStripe({ keys: {} });
+    // Hi.Events' docker/all-in-one/.env.example, with Stripe asked (the default, auto) and answering 401.
+    const shipped = { STRIPE_PUBLIC_KEY: 'pk_test_123456789', STRIPE_SECRET_KEY: 'sk_test_123456789', STRIPE_WEBHOOK_SECRET: 'whsec_test_123456789' };
+    const e2e = { E2E_DATABASE_URL: newInstall.url, E2E_STRIPE_API: 'auto', E2E_STRIPE_URL: stripe.url };
+    try {
+      const up = compose(['up', '-d', 'all-in-one'], shipped, e2e);
+      expect(up.code).toBe(0);
+      expect(container('stripe-mode-gate').exitCode).toBe(0);
+      expect(container('all-in-one').running).toBe(true);
+      const gateLogs = engine.logs(container('stripe-mode-gate').id);
+      expect(gateLogs).toContain('STRIPE_SECRET_KEY: Stripe rejected this key (401');
+      expect(gateLogs).toContain('payments will fail with this key until it is replaced');
+      expect(gateLogs).not.toContain(shipped.STRIPE_SECRET_KEY);
+      expect(stripe.requests.map((r) => r.path)).toContain('/v1/account');
+      expect(await newInstall.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'test' }]);
+    } finally {
+      compose(['down', '--remove-orphans', '--timeout', '1'], shipped, e2e);
+      await stripe.close();
+      await newInstall.close();
+    }
   });
 
   it('refuses to start the backend when the keys do not match the database (compose reports exit 65)', () => {

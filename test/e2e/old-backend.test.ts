@@ -106,7 +106,7 @@ describe('an old backend idle during a large clean that writes right after it', 
       const refused = await runCli(['check', '--json'], env);
       expect(refused.code).toBe(65);
       expect(json(refused).lateWrites.stale.map((r: { id: string }) => r.id)).toEqual(['cus_OldMode1', 'cus_OldMode2', 'cus_OldMode3', 'cus_OldMode4', 'cus_OldMode5']);
-      expect(json(refused).message).toContain('a backend or queue worker still running with the old keys wrote them after the repair');
+      expect(json(refused).message).toContain('a backend or queue worker still running with the old configuration wrote them');
       expect(await count("SELECT count(*) AS n FROM stripe_customers WHERE stripe_customer_id LIKE 'cus_OldMode%'")).toBe(5);
 
       const repaired = await runCli(['check', '--json'], { ...env, STRIPE_GATE_ON_MISMATCH: 'clean' });

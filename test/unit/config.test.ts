@@ -164,6 +164,7 @@ describe("the gate's own settings", () => {
       stripeApi: 'auto',
       stripeApiUrl: 'https://api.stripe.com',
       schema: 'stripe_mode_gate',
+      archiveDays: null,
       terminationLog: null,
       watchContainers: [],
       docker: { socketPath: '/var/run/docker.sock' },
@@ -183,6 +184,13 @@ describe("the gate's own settings", () => {
   it('takes no statement timeout of 0, which would mean no bound at all', () => {
     expect(problemsOf({ STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '0' })).toEqual(['STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: expected a whole number of seconds from 1 to 1000000']);
     expect(load({ STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '30' }).gate.statementTimeoutSeconds).toBe(30);
+  });
+
+  it('takes STRIPE_GATE_ARCHIVE_DAYS from 1 to 36500, unset by default', () => {
+    expect(load({ STRIPE_GATE_ARCHIVE_DAYS: '30' }).gate.archiveDays).toBe(30);
+    for (const value of ['0', '36501', '1.5', 'month']) {
+      expect(problemsOf({ STRIPE_GATE_ARCHIVE_DAYS: value })).toEqual(['STRIPE_GATE_ARCHIVE_DAYS: expected a whole number of days from 1 to 36500, or empty to keep archives until pruned']);
+    }
   });
 
   it('keeps a path in the Stripe API URL (a proxy prefix) and refuses a query, fragment or credentials', () => {

@@ -1,0 +1,57 @@
+// The archive keeps customers' names and emails: prune (and STRIPE_GATE_ARCHIVE_DAYS in check) deletes what
+// it keeps of old and of restored runs; restore keeps working for the rest and says so of a pruned run.
+import { afterEach, describe, expect, it } from 'vitest';
+import { runPrune } from '../../src/commands/prune.js';
+import { runRestore } from '../../src/commands/restore.js';
+import { runStatus } from '../../src/commands/status.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { failure, inProcessGate, LIVE_KEYS as LIVE, TEST_KEYS } from '../support/gate.js';
+
+let db: TestDatabase | undefined;
+afterEach(async () => {
+  await db?.close();
+  db = undefined;
+});
+const gate = inProcessGate(() => db!.url);
+const archived = async () => (await db!.query<{ run_id: string; n: string }>('SELECT run_id, count(*) AS n FROM stripe_mode_gate.archive GROUP BY 1 ORDER BY 1')).map((r) => [r.run_id, Number(r.n)]);
+const lastCleaned = async () => (await db!.query<{ id: string }>("SELECT max(id)::text AS id FROM stripe_mode_gate.run_log WHERE decision = 'cleaned'"))[0].id;
+
+describe('pruning the archive', () => {
+  it('prunes restored runs, then runs older than the days given; status shows what is kept; a pruned run cannot be restored', async () => {
+    db = await freshDatabase('E');
+    await gate.adoptTest();
+    await gate.cleanToLive();
+    const first = await lastCleaned();
+    await runRestore(await gate.ctx(TEST_KEYS), first);
+    await gate.cleanToLive();
+    const second = await lastCleaned();
+    expect((await archived()).map(([run]) => run)).toEqual([first, second]);
+
+    // Without days: the restored run only (its rows are back in place).
+    expect(await runPrune(await gate.ctx(TEST_KEYS), null)).toMatchObject({ runs: [first] });
+    expect((await archived()).map(([run]) => run)).toEqual([second]);
+    const status = await runStatus(await gate.ctx(TEST_KEYS));
+    const kept = (await archived())[0][1];
+    expect(kept).toBeGreaterThan(0);
+    expect(status.archive).toMatchObject({ rows: kept, oldestRun: expect.stringMatching(/^\d{4}-/) });
+    expect(status.archive!.bytes).toBeGreaterThan(0);
+
+    // A young run is kept; once older than the days, check prunes it at its next start.
+    await gate.check({ ...LIVE, STRIPE_GATE_ARCHIVE_DAYS: '30' });
+    expect((await archived()).map(([run]) => run)).toEqual([second]);
+    await db.query("UPDATE stripe_mode_gate.run_log SET at = now() - interval '31 days' WHERE id = $1", [second]);
+    expect(await gate.check({ ...LIVE, STRIPE_GATE_ARCHIVE_DAYS: '30' })).toMatchObject({ decision: 'match' });
+    expect(await archived()).toEqual([]);
+    expect((await runStatus(await gate.ctx(TEST_KEYS))).archive).toMatchObject({ rows: 0, oldestRun: null });
+
+    const refused = await failure(runRestore(await gate.ctx(TEST_KEYS), second));
+    expect(refused.exitCode).toBe(64);
+    expect(refused.message).toMatch(new RegExp(`^run #${second} was pruned on \\d{4}-.*its archive is gone`));
+  });
+
+  it('prune on a database the gate never wrote to changes nothing', async () => {
+    db = await freshDatabase('E');
+    expect(await runPrune(await gate.ctx(TEST_KEYS), 1)).toEqual({ runs: [], rows: 0 });
+    expect(await db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'stripe_mode_gate'")).toEqual([]);
+  });
+});
