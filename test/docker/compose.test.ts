@@ -1,6 +1,6 @@
 // The compose example on a real Docker engine: the gate's image built from the Dockerfile, the one-shot gate
 // in front of a stand-in backend, and the watch sidecar on the engine's socket.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -54,17 +54,37 @@ afterAll(async () => {
 
 let example: string;
 
-function compose(args: string[], keys: Record<string, string>, e2e: Record<string, string> = {}) {
+function composeCommand(args: string[], keys: Record<string, string>, e2e: Record<string, string>) {
   example ??= exampleForHostNetwork();
   const files = ['-f', example, '-f', join(root, 'test/docker/compose.e2e.yml'), '--project-directory', root];
-  const run = spawnSync('docker-compose', ['-p', PROJECT, ...files, ...args], {
-    cwd: root,
-    env: { ...engine.env, ...keys, E2E_DATABASE_URL: db.url, E2E_DOCKER_SOCKET: engine.socket, ...e2e },
-    encoding: 'utf8',
-  });
-  const output = `${run.stdout}${run.stderr}`;
+  return {
+    argv: ['-p', PROJECT, ...files, ...args],
+    options: { cwd: root, env: { ...engine.env, ...keys, E2E_DATABASE_URL: db.url, E2E_DOCKER_SOCKET: engine.socket, ...e2e } },
+  };
+}
+
+function scanned(code: number | null, output: string) {
   for (const secret of secretsUsed()) expect(output).not.toContain(secret);
-  return { code: run.status, output };
+  return { code, output };
+}
+
+function compose(args: string[], keys: Record<string, string>, e2e: Record<string, string> = {}) {
+  const { argv, options } = composeCommand(args, keys, e2e);
+  const run = spawnSync('docker-compose', argv, { ...options, encoding: 'utf8' });
+  return scanned(run.status, `${run.stdout}${run.stderr}`);
+}
+
+/** compose without blocking this process: a server of the test (a Stripe stand-in) must answer meanwhile. */
+function composeAsync(args: string[], keys: Record<string, string>, e2e: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+  const { argv, options } = composeCommand(args, keys, e2e);
+  return new Promise((resolve, reject) => {
+    const child = spawn('docker-compose', argv, options);
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve(scanned(code, output)));
+  });
 }
 
 function container(service: string): { id: string; running: boolean; exitCode: number } {
@@ -100,7 +120,7 @@ describe('the compose example on a real Docker engine', () => {
     const shipped = { STRIPE_PUBLIC_KEY: 'pk_test_123456789', STRIPE_SECRET_KEY: 'sk_test_123456789', STRIPE_WEBHOOK_SECRET: 'whsec_test_123456789' };
     const e2e = { E2E_DATABASE_URL: newInstall.url, E2E_STRIPE_API: 'auto', E2E_STRIPE_URL: stripe.url };
     try {
-      const up = compose(['up', '-d', 'all-in-one'], shipped, e2e);
+      const up = await composeAsync(['up', '-d', 'all-in-one'], shipped, e2e);
       expect(up.code).toBe(0);
       expect(container('stripe-mode-gate').exitCode).toBe(0);
       expect(container('all-in-one').running).toBe(true);
