@@ -19,5 +19,7 @@ COPY --from=build /src/dist /app
 ENV NODE_ENV=production
 # Not root: the gate needs no privileges (watch reaches the Docker socket through its group or a mount).
 USER 1000:1000
+# For the watch sidecar: unhealthy when it cannot reach Docker or the database; a one-shot check reports nothing.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 CMD ["node", "/app/cli.mjs", "health"]
 ENTRYPOINT ["node", "/app/cli.mjs"]
 CMD ["check"]

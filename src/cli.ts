@@ -14,6 +14,7 @@ import { adoptCommand } from './commands/adopt.js';
 import { restoreCommand } from './commands/restore.js';
 import { watchCommand } from './commands/watch.js';
 import { pruneCommand } from './commands/prune.js';
+import { judgeHealth } from './docker/health.js';
 
 const ENVIRONMENT_HELP = `
 Variables (the backend's own names, so one env file serves both):
@@ -24,7 +25,7 @@ Variables (the backend's own names, so one env file serves both):
   STRIPE_GATE_DB_WAIT_SECONDS=60   STRIPE_GATE_LOCK_WAIT_SECONDS=120   STRIPE_GATE_SETTLE_SECONDS=300
   STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS=600
   STRIPE_GATE_STRIPE_API=auto|required|off   STRIPE_GATE_STRIPE_API_URL   STRIPE_GATE_SCHEMA=stripe_mode_gate
-  STRIPE_GATE_TERMINATION_LOG   STRIPE_GATE_ARCHIVE_DAYS (unset: keep until pruned)   LOG_LEVEL=info   LOG_FORMAT=json|pretty
+  STRIPE_GATE_TERMINATION_LOG   STRIPE_GATE_HEALTH_FILE (watch, health)   STRIPE_GATE_ARCHIVE_DAYS (unset: keep until pruned)   LOG_LEVEL=info   LOG_FORMAT=json|pretty
 
 Exit codes:
   0 ok   64 usage   65 refused: marker and configuration differ   66 refused: Stripe ids of unknown origin
@@ -173,6 +174,16 @@ function program(setExit: (code: ExitCodeValue, now?: boolean) => void): Command
     .addHelpText('after', `${ENVIRONMENT_HELP}\n\nwatch also reads STRIPE_GATE_WATCH_CONTAINERS and DOCKER_HOST (default unix:///var/run/docker.sock).`)
     // The sidecar ends itself on SIGTERM, with 0.
     .action(() => runAction((ctx) => watchCommand(ctx), false, { signals: false }));
+  cli
+    .command('health')
+    .description("the image's HEALTHCHECK: 0 when the watcher here reaches Docker and the database (or no watcher runs here), 1 when not")
+    .action(() =>
+      runAction(async (ctx) => {
+        const verdict = judgeHealth(ctx.config.gate.healthFile);
+        process.stdout.write(`${verdict ? `${verdict.healthy ? 'healthy' : 'unhealthy'}: ${verdict.why}` : 'no watcher runs here: nothing to report'}\n`);
+        return { exitCode: verdict && !verdict.healthy ? ExitCode.unhealthy : ExitCode.ok };
+      }),
+    );
   return cli;
 }
 

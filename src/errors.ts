@@ -1,6 +1,8 @@
 /** Exit codes (sysexits.h names), as SPEC.md fixes them. */
 export const ExitCode = {
   ok: 0,
+  /** `health` only: Docker's HEALTHCHECK takes 1 for unhealthy. */
+  unhealthy: 1,
   usage: 64,
   refusedMismatch: 65,
   refusedUnknown: 66,

@@ -31,6 +31,8 @@ export interface GateSettings {
   terminationLog: string | null;
   /** watch: containers protected by name or compose service, besides the label. */
   watchContainers: string[];
+  /** watch: where it writes its health, which `health` (the image's HEALTHCHECK) reads. */
+  healthFile: string;
   /** watch: the Docker Engine, as the docker CLI finds it. */
   docker: { socketPath: string } | { host: string; port: number };
 }
@@ -109,6 +111,7 @@ const gateSpecs = {
   }),
   STRIPE_GATE_TERMINATION_LOG: str({ default: '', desc: 'a file path' }),
   STRIPE_GATE_ARCHIVE_DAYS: days({ default: 0, desc: 'a whole number of days from 1 to 36500, or empty to keep archives until pruned' }),
+  STRIPE_GATE_HEALTH_FILE: str({ default: '/tmp/stripe-mode-gate-watch.json', desc: 'a file path' }),
   STRIPE_GATE_WATCH_CONTAINERS: str({ default: '', desc: 'comma-separated container names or compose service names' }),
   DOCKER_HOST: dockerHost({ default: { socketPath: '/var/run/docker.sock' }, desc: 'unix:///path/to/docker.sock or tcp://host:port' }),
 };
@@ -167,6 +170,7 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
       archiveDays: gate.STRIPE_GATE_ARCHIVE_DAYS || null,
       terminationLog: gate.STRIPE_GATE_TERMINATION_LOG || defaults.terminationLog,
       watchContainers: gate.STRIPE_GATE_WATCH_CONTAINERS.split(',').map((name) => name.trim()).filter(Boolean),
+      healthFile: gate.STRIPE_GATE_HEALTH_FILE,
       docker: gate.DOCKER_HOST,
     }),
     log,

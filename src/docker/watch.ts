@@ -3,7 +3,9 @@ import { runCheck } from '../check.js';
 import type { Context } from '../commands/context.js';
 import { configForContainer, type Config } from '../config/env.js';
 import type { Decision } from '../decision.js';
-import { GateError, KeyRejectedError } from '../errors.js';
+import { withClient } from '../db/connect.js';
+import { ExitCode, GateError, KeyRejectedError } from '../errors.js';
+import { HEALTH_EVERY_MS, writeHealth } from './health.js';
 import type { Logger } from '../logging.js';
 import { dockerClient, inspect, isProtected, openStartEvents, ownComposeProject, running, type ContainerInfo, type Docker } from './engine.js';
 
@@ -16,6 +18,54 @@ import { dockerClient, inspect, isProtected, openStartEvents, ownComposeProject,
 const MAY_RUN: readonly Decision[] = ['match', 'skipped', 'recorded', 'updated'];
 const BACKOFF = { firstMs: 1000, maxMs: 30_000 };
 const STOP_TRIES = 3;
+/** Permission denied on the Docker socket this many times in a row: a setting, not an outage. */
+const DENIED_TRIES = 3;
+
+function deniedByDocker(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM' || /\bEACCES\b/.test((error as Error).message ?? '');
+}
+
+function socketDenied(config: Config, error: unknown): GateError {
+  const where = 'socketPath' in config.gate.docker ? config.gate.docker.socketPath : 'the Docker Engine';
+  const uid = process.getuid?.() ?? 'unknown';
+  return new GateError(
+    `the watcher (uid ${uid}) may not use ${where} (${(error as Error).message}). The socket belongs to root and the docker group: ` +
+      'run the watcher as user "0:0" (as the compose example does), or add the socket\'s group to it (group_add: ["<gid>"], the gid from `stat -c %g /var/run/docker.sock`)',
+    ExitCode.config,
+    { cause: error },
+  );
+}
+
+/**
+ * Every HEALTH_EVERY_MS: asks the database (one connection, no wait) and writes what the watcher knows, for
+ * `stripe-mode-gate health`; `write` again whenever Docker's state changes.
+ */
+function reportHealth(config: Config, log: Logger, docker: () => string | null): { write: () => void; stop: () => void } {
+  let database: string | null = 'not checked yet';
+  const quiet = log.child({}, { level: 'silent' });
+  const write = () => {
+    try {
+      writeHealth(config.gate.healthFile, { docker: docker(), database });
+    } catch (error) {
+      log.warn({ path: config.gate.healthFile, reason: (error as Error).message }, 'could not write the health file');
+    }
+  };
+  const check = async () => {
+    const before = database;
+    database = await withClient(config.database, 0, quiet, (client) => client.query('SELECT 1')).then(
+      () => null,
+      (error: Error) => error.message,
+    );
+    if (database !== before && database) log.warn({ reason: database }, 'the database cannot be reached (health: unhealthy)');
+    write();
+  };
+  write();
+  void check();
+  const timer = setInterval(() => void check(), HEALTH_EVERY_MS);
+  timer.unref();
+  return { write, stop: () => clearInterval(timer) };
+}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -103,6 +153,12 @@ export async function runWatch(ctx: Context, signal: AbortSignal): Promise<void>
   const docker = await dockerClient(config.gate.docker);
   const stopped = aborted(signal);
   let project: string | null = null;
+  let dockerProblem: string | null = 'connecting';
+  const health = reportHealth(config, log, () => dockerProblem);
+  const dockerState = (problem: string | null) => {
+    dockerProblem = problem;
+    health.write();
+  };
   // One container at a time: a burst of starts must not open a burst of database connections. A container
   // already waiting for its judgement is not queued again: that judgement reads its newest state.
   const waiting = new Set<string>();
@@ -121,27 +177,38 @@ export async function runWatch(ctx: Context, signal: AbortSignal): Promise<void>
       }
     });
   };
-  for (let delay = BACKOFF.firstMs; !signal.aborted; delay = Math.min(delay * 2, BACKOFF.maxMs)) {
-    let events: Awaited<ReturnType<typeof openStartEvents>> | undefined;
-    try {
-      events = await openStartEvents(docker, signal, (event) => {
-        if (isProtected(event, config.gate.watchContainers, project)) enqueue(event.id);
-      });
-      project = await ownComposeProject(docker, hostname());
-      log.info({ protect: { label: 'stripe-mode-gate.protect=true', names: config.gate.watchContainers, composeProject: project } }, 'watching Docker for container starts');
-      delay = BACKOFF.firstMs;
-      for (const container of await running(docker)) {
-        if (isProtected(container, config.gate.watchContainers, project)) enqueue(container.id);
+  let denied = 0;
+  try {
+    for (let delay = BACKOFF.firstMs; !signal.aborted; delay = Math.min(delay * 2, BACKOFF.maxMs)) {
+      let events: Awaited<ReturnType<typeof openStartEvents>> | undefined;
+      try {
+        events = await openStartEvents(docker, signal, (event) => {
+          if (isProtected(event, config.gate.watchContainers, project)) enqueue(event.id);
+        });
+        denied = 0;
+        dockerState(null);
+        project = await ownComposeProject(docker, hostname());
+        log.info({ protect: { label: 'stripe-mode-gate.protect=true', names: config.gate.watchContainers, composeProject: project } }, 'watching Docker for container starts');
+        delay = BACKOFF.firstMs;
+        for (const container of await running(docker)) {
+          if (isProtected(container, config.gate.watchContainers, project)) enqueue(container.id);
+        }
+        await Promise.race([events.ended.then(() => queue), stopped]);
+        if (signal.aborted) break;
+        dockerState('the event stream ended; reconnecting');
+        log.warn('the Docker event stream ended (daemon restart?); reconnecting');
+      } catch (error) {
+        // The stream of a half-done connect (listing failed) must not stay open beside the next one.
+        events?.close();
+        dockerState((error as Error).message);
+        denied = deniedByDocker(error) ? denied + 1 : 0;
+        if (denied >= DENIED_TRIES) throw socketDenied(config, error);
+        log.warn({ reason: (error as Error).message, retryInMs: delay }, 'Docker Engine not reachable; retrying');
       }
-      await Promise.race([events.ended.then(() => queue), stopped]);
-      if (signal.aborted) break;
-      log.warn('the Docker event stream ended (daemon restart?); reconnecting');
-    } catch (error) {
-      // The stream of a half-done connect (listing failed) must not stay open beside the next one.
-      events?.close();
-      log.warn({ reason: (error as Error).message, retryInMs: delay }, 'Docker Engine not reachable; retrying');
+      await sleep(delay, signal);
     }
-    await sleep(delay, signal);
+  } finally {
+    health.stop();
   }
   // A judgement under way gets what is left of the 2 s a stop may take; the process ending rolls it back.
   await Promise.race([queue, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);

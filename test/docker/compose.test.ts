@@ -137,6 +137,17 @@ describe('the compose example on a real Docker engine', () => {
     }
   });
 
+  it('the watcher as the image\'s own user, without the socket\'s group, exits 78 with the fix instead of retrying forever', () => {
+    const run = spawnSync(
+      'docker',
+      ['run', '--rm', '--network', 'host', '-v', `${engine.socket}:/var/run/docker.sock`, '-e', `DATABASE_URL=${db.url}`, 'stripe-mode-gate:e2e', 'watch'],
+      { env: engine.env, encoding: 'utf8' },
+    );
+    expect(run.status).toBe(78);
+    expect(run.stderr).toMatch(/the watcher \(uid 1000\) may not use \/var\/run\/docker\.sock/);
+    expect(run.stderr).toContain('group_add');
+  });
+
   it('refuses to start the backend when the keys do not match the database (compose reports exit 65)', () => {
     const up = compose(['up', '-d'], LIVE_KEYS);
     expect(up.code).not.toBe(0);
@@ -155,6 +166,9 @@ describe('the compose example on a real Docker engine', () => {
     expect(backend.running).toBe(true);
     const watchLogs = () => engine.logs(container('stripe-mode-gate-watch').id);
     await until(() => /may run: match/.test(watchLogs()), 'the watcher judging the running backend', DOCKER_WAIT);
+    // The image's HEALTHCHECK (stripe-mode-gate health) sees the watcher reach Docker and the database.
+    const healthOf = (id: string) => engine.docker(['inspect', '-f', '{{.State.Health.Status}}', id]).trim();
+    await until(() => healthOf(container('stripe-mode-gate-watch').id) === 'healthy', 'the watcher healthy', DOCKER_WAIT);
 
     // Docker restarts it (no compose involved) with matching keys: it keeps running.
     engine.docker(['restart', '-t', '1', backend.id]);

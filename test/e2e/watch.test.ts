@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, startCli } from '../support/cli.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, runCli, startCli } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startFakeDocker, type FakeDocker } from '../support/fake-docker.js';
 import { LIVE_KEYS, secretsUsed } from '../support/gate.js';
+import { judgeHealth } from '../../src/docker/health.js';
 import { until } from '../support/wait.js';
 
 let db: TestDatabase | undefined;
@@ -60,4 +64,41 @@ describe('stripe-mode-gate watch', () => {
     expect(Date.now() - sent).toBeLessThan(2000);
     expect(docker.stops).toEqual([]);
   });
+
+  it.skipIf(process.getuid?.() !== 0)('as a user the Docker socket does not admit, exits 78 with the fix after a few tries instead of retrying forever', async () => {
+    db = await freshDatabase('empty');
+    docker = await startFakeDocker(); // its socket is root's, in a directory only root may enter
+    const run = await runCli(['watch'], { DATABASE_URL: db.url, DOCKER_HOST: `unix://${docker.socket}`, STRIPE_GATE_HEALTH_FILE: '/dev/null/none' }, { uid: 1000, gid: 1000 });
+    expect(run.code).toBe(78);
+    const final = run.logs.at(-1)!;
+    expect(final.msg).toMatch(/^the watcher \(uid 1000\) may not use .*docker\.sock \(.*EACCES/);
+    expect(final.msg).toContain('group_add');
+    expect(final.msg).toContain('"0:0"');
+    expect(run.logs.filter((l) => l.msg === 'Docker Engine not reachable; retrying')).toHaveLength(2);
+  }, 30_000);
+
+  it('health reports a watcher that reaches Docker and the database, and one that cannot reach the database', async () => {
+    db = await freshDatabase('empty');
+    docker = await startFakeDocker();
+    const dir = mkdtempSync(join(tmpdir(), 'smg-health-'));
+    const healthy = join(dir, 'healthy.json');
+    const sick = join(dir, 'sick.json');
+    try {
+      expect(await runCli(['health'], { STRIPE_GATE_HEALTH_FILE: healthy })).toMatchObject({ code: 0, stdout: 'no watcher runs here: nothing to report\n' });
+      const good = startCli(['watch'], { DATABASE_URL: db.url, DOCKER_HOST: `unix://${docker.socket}`, STRIPE_GATE_HEALTH_FILE: healthy });
+      const bad = startCli(['watch'], { DATABASE_URL: 'postgresql://u:p@127.0.0.1:9/db', DOCKER_HOST: `unix://${docker.socket}`, STRIPE_GATE_HEALTH_FILE: sick });
+      await until(() => judgeHealth(healthy)?.healthy === true, 'the watcher healthy');
+      expect(await runCli(['health'], { STRIPE_GATE_HEALTH_FILE: healthy })).toMatchObject({ code: 0, stdout: 'healthy: Docker and the database are reachable\n' });
+      await until(() => judgeHealth(sick)?.why.includes('ECONNREFUSED') === true, 'the other watcher unhealthy');
+      const unhealthy = await runCli(['health'], { STRIPE_GATE_HEALTH_FILE: sick });
+      expect(unhealthy.code).toBe(1);
+      expect(unhealthy.stdout).toMatch(/^unhealthy: database: .*ECONNREFUSED/);
+      good.child.kill('SIGTERM');
+      bad.child.kill('SIGTERM');
+      expect((await good.done).code).toBe(0);
+      expect((await bad.done).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -18,9 +18,10 @@ export interface CliRun {
  * Starts the built CLI as an operator would: a clean environment holding only `env`. `done` settles when it
  * exits; every run's output is scanned for every secret the tests use.
  */
-export function startCli(args: string[], env: Record<string, string | undefined>): { child: ChildProcess; done: Promise<CliRun> } {
+export function startCli(args: string[], env: Record<string, string | undefined>, as: { uid?: number; gid?: number } = {}): { child: ChildProcess; done: Promise<CliRun> } {
   const started = Date.now();
   const child = spawn(process.execPath, [CLI, ...args], {
+    ...as,
     // Stripe is never asked unless a test says where its fake Stripe listens.
     env: { PATH: process.env.PATH, STRIPE_GATE_DB_WAIT_SECONDS: '5', STRIPE_GATE_STRIPE_API: 'off', STRIPE_GATE_SETTLE_SECONDS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,8 +48,8 @@ export function startCli(args: string[], env: Record<string, string | undefined>
 }
 
 /** Runs the built CLI to its end (see startCli). */
-export function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliRun> {
-  return startCli(args, env).done;
+export function runCli(args: string[], env: Record<string, string | undefined>, as: { uid?: number; gid?: number } = {}): Promise<CliRun> {
+  return startCli(args, env, as).done;
 }
 
 /** The JSON document a --json run printed. */

@@ -1,0 +1,38 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+/** What the watcher last knew of the two things it needs; null means reachable. */
+export interface WatchHealth {
+  /** When it was written (ms since the epoch): a watcher that stopped writing is unhealthy too. */
+  at: number;
+  pid: number;
+  docker: string | null;
+  database: string | null;
+}
+
+/** How often the watcher checks the database and writes its health, and when a silent one counts as dead. */
+export const HEALTH_EVERY_MS = 15_000;
+const STALE_AFTER_MS = 4 * HEALTH_EVERY_MS;
+
+/** Written whole or not at all (rename), so that a health check never reads half a file. */
+export function writeHealth(path: string, health: Omit<WatchHealth, 'at' | 'pid'>): void {
+  const record: WatchHealth = { at: Date.now(), pid: process.pid, ...health };
+  writeFileSync(`${path}.tmp`, JSON.stringify(record));
+  renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * The verdict of `stripe-mode-gate health` (the image's HEALTHCHECK): null when no watcher runs here (a
+ * one-shot `check` container has nothing to report), else whether the watcher can reach Docker and the
+ * database, and why not.
+ */
+export function judgeHealth(path: string, now = Date.now()): { healthy: boolean; why: string } | null {
+  let health: WatchHealth;
+  try {
+    health = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+  if (now - health.at > STALE_AFTER_MS) return { healthy: false, why: `the watcher has not reported for ${Math.round((now - health.at) / 1000)} s` };
+  const problems = [health.docker && `Docker: ${health.docker}`, health.database && `database: ${health.database}`].filter(Boolean);
+  return problems.length > 0 ? { healthy: false, why: problems.join('; ') } : { healthy: true, why: 'Docker and the database are reachable' };
+}
