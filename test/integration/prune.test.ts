@@ -36,17 +36,23 @@ describe('pruning the archive', () => {
     expect(status.archive).toMatchObject({ rows: kept, oldestRun: expect.stringMatching(/^\d{4}-/) });
     expect(status.archive!.bytes).toBeGreaterThan(0);
 
+    // A run not pruned is still restorable; restored, the next prune takes it.
+    await runRestore(await gate.ctx(TEST_KEYS), second);
+    await gate.cleanToLive();
+    const third = await lastCleaned();
+    expect(await runPrune(await gate.ctx(TEST_KEYS), null)).toMatchObject({ runs: [second] });
+
     // A young run is kept; once older than the days, check prunes it at its next start.
     await gate.check({ ...LIVE, STRIPE_GATE_ARCHIVE_DAYS: '30' });
-    expect((await archived()).map(([run]) => run)).toEqual([second]);
-    await db.query("UPDATE stripe_mode_gate.run_log SET at = now() - interval '31 days' WHERE id = $1", [second]);
+    expect((await archived()).map(([run]) => run)).toEqual([third]);
+    await db.query("UPDATE stripe_mode_gate.run_log SET at = now() - interval '31 days' WHERE id = $1", [third]);
     expect(await gate.check({ ...LIVE, STRIPE_GATE_ARCHIVE_DAYS: '30' })).toMatchObject({ decision: 'match' });
     expect(await archived()).toEqual([]);
     expect((await runStatus(await gate.ctx(TEST_KEYS))).archive).toMatchObject({ rows: 0, oldestRun: null });
 
-    const refused = await failure(runRestore(await gate.ctx(TEST_KEYS), second));
+    const refused = await failure(runRestore(await gate.ctx(TEST_KEYS), third));
     expect(refused.exitCode).toBe(64);
-    expect(refused.message).toMatch(new RegExp(`^run #${second} was pruned on \\d{4}-.*its archive is gone`));
+    expect(refused.message).toMatch(new RegExp(`^run #${third} was pruned on \\d{4}-.*its archive is gone`));
   });
 
   it('prune on a database the gate never wrote to changes nothing', async () => {

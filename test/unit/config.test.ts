@@ -166,6 +166,7 @@ describe("the gate's own settings", () => {
       schema: 'stripe_mode_gate',
       archiveDays: null,
       terminationLog: null,
+      healthFile: '/tmp/stripe-mode-gate-watch.json',
       watchContainers: [],
       docker: { socketPath: '/var/run/docker.sock' },
     });
@@ -184,6 +185,12 @@ describe("the gate's own settings", () => {
   it('takes no statement timeout of 0, which would mean no bound at all', () => {
     expect(problemsOf({ STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '0' })).toEqual(['STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: expected a whole number of seconds from 1 to 1000000']);
     expect(load({ STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '30' }).gate.statementTimeoutSeconds).toBe(30);
+  });
+
+  it('refuses waits past what timers and PostgreSQL timeouts hold (STRIPE_GATE_LOCK_WAIT_SECONDS=2147484 exited 70 once)', () => {
+    expect(problemsOf({ STRIPE_GATE_LOCK_WAIT_SECONDS: '2147484' })).toEqual(['STRIPE_GATE_LOCK_WAIT_SECONDS: expected a whole number of seconds from 0 to 1000000']);
+    const longest = load({ STRIPE_GATE_LOCK_WAIT_SECONDS: '1000000', STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '1000000' });
+    expect(longest.database.answerTimeoutMs).toBeLessThanOrEqual(2 ** 31 - 1);
   });
 
   it('takes STRIPE_GATE_ARCHIVE_DAYS from 1 to 36500, unset by default', () => {
