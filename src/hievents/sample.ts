@@ -11,20 +11,37 @@ export interface StoredIds {
 }
 
 /**
+ * The tables the catalogue marks for sampling that the backend reads now (not superseded), each as SQL over
+ * alias `t`: its id column, the account column (or NULL), and which rows are live (not soft-deleted).
+ */
+function sampledTables(present: PresentSchema) {
+  return REPAIRED.flatMap((spec) => {
+    const columns = present.get(spec.table);
+    if (!spec.sample || !columns?.has(spec.sample.id) || (spec.supersededBy && present.has(spec.supersededBy))) return [];
+    const { kind, id, account } = spec.sample;
+    return [
+      {
+        table: spec.table,
+        from: `${qualified(HIEVENTS_SCHEMA, spec.table)} t`,
+        kind,
+        column: id,
+        id: `t.${ident(id)}`,
+        account: account && columns.has(account) ? `t.${ident(account)}` : 'NULL',
+        live: columns.has(SOFT_DELETE) ? `t.${ident(SOFT_DELETE)} IS NULL` : 'true',
+      },
+    ];
+  });
+}
+
+/**
  * A bounded sample of the Stripe ids the backend would use next, to ask Stripe about: the newest live rows
  * of each table the catalogue marks for sampling, unless the backend reads that data elsewhere now.
  */
 export async function sampleStoredIds(client: Client, present: PresentSchema, limit: number): Promise<StoredIds> {
   const sample: StoredIds = { customers: [], accounts: [] };
-  for (const spec of REPAIRED) {
-    const columns = present.get(spec.table);
-    if (!spec.sample || !columns?.has(spec.sample.id) || (spec.supersededBy && present.has(spec.supersededBy))) continue;
-    const { kind, id, account } = spec.sample;
-    const accountSql = account && columns.has(account) ? `t.${ident(account)}` : 'NULL';
-    const live = columns.has(SOFT_DELETE) ? `t.${ident(SOFT_DELETE)} IS NULL` : 'true';
+  for (const { kind, from, id, account, live } of sampledTables(present)) {
     const { rows } = await client.query<{ id: string; account: string | null }>(
-      `SELECT t.${ident(id)} AS id, ${accountSql} AS account FROM ${qualified(HIEVENTS_SCHEMA, spec.table)} t
-        WHERE t.${ident(id)} IS NOT NULL AND ${live} ORDER BY t.id DESC LIMIT $1`,
+      `SELECT ${id} AS id, ${account} AS account FROM ${from} WHERE ${id} IS NOT NULL AND ${live} ORDER BY t.id DESC LIMIT $1`,
       [limit],
     );
     if (kind === 'customer') sample.customers.push(...rows);
@@ -67,21 +84,15 @@ export async function sampleWrittenAfter(
 ): Promise<{ rows: WrittenRow[]; written: number }> {
   const rows: WrittenRow[] = [];
   let written = 0;
-  for (const spec of REPAIRED) {
-    const columns = present.get(spec.table);
-    if (!spec.sample || !columns?.has(spec.sample.id) || (spec.supersededBy && present.has(spec.supersededBy))) continue;
-    const { kind, id, account } = spec.sample;
-    const accountSql = account && columns.has(account) ? `t.${ident(account)}` : 'NULL';
-    const live = columns.has(SOFT_DELETE) ? `t.${ident(SOFT_DELETE)} IS NULL` : 'true';
+  for (const { table, from, kind, column, id, account, live } of sampledTables(present)) {
     const found = await client.query<{ row: string; id: string; account: string | null; written: string }>(
-      `SELECT t.id::text AS row, t.${ident(id)} AS id, ${accountSql} AS account, count(*) OVER () AS written
-         FROM ${qualified(HIEVENTS_SCHEMA, spec.table)} t
-        WHERE t.${ident(id)} IS NOT NULL AND ${live} AND ${writtenSince(afterXid)}
+      `SELECT t.id::text AS row, ${id} AS id, ${account} AS account, count(*) OVER () AS written
+         FROM ${from} WHERE ${id} IS NOT NULL AND ${live} AND ${writtenSince(afterXid)}
         ORDER BY pg_catalog.age(t.xmin) DESC, t.id LIMIT $1`,
       [limit],
     );
     written += Number(found.rows[0]?.written ?? 0);
-    rows.push(...found.rows.map((r) => ({ table: spec.table, row: r.row, kind, column: id, id: r.id, account: r.account })));
+    rows.push(...found.rows.map((r) => ({ table, row: r.row, kind, column, id: r.id, account: r.account })));
   }
   return { rows, written };
 }
