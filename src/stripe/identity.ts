@@ -2,7 +2,7 @@ import type { GateSettings } from '../config/env.js';
 import type { Platform, StripeSettings } from '../config/stripe.js';
 import type { Logger } from '../logging.js';
 import type { StripeState } from '../marker/state.js';
-import { KeyRejectedError } from '../errors.js';
+import { ExitCode, GateError, KeyRejectedError } from '../errors.js';
 import { stripeClient, stripeErrorSummary, stripeFailure, stripeUnavailable, type StripeBudget } from './api.js';
 
 /**
@@ -53,7 +53,11 @@ async function accountOf(
     const failure = stripeFailure(error, 'GET /v1/account');
     if (gate.stripeApi === 'required') {
       if (failure.kind === 'unavailable') throw stripeUnavailable(error);
-      throw new KeyRejectedError(`${key.variable}: ${failure.words} (STRIPE_GATE_STRIPE_API=required)`, { cause: error });
+      const message = `${key.variable}: ${failure.words} (STRIPE_GATE_STRIPE_API=required)`;
+      // Only a refusal of the key itself is the backend's own configuration (the watcher stops it for that);
+      // a wrong API URL or an odd answer is the gate's.
+      if (failure.kind === 'rejected' || failure.kind === 'forbidden') throw new KeyRejectedError(message, { cause: error });
+      throw new GateError(message, ExitCode.config, { cause: error });
     }
     const consequence =
       failure.kind === 'rejected'

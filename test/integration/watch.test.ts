@@ -190,6 +190,19 @@ describe('watch, the sidecar', () => {
     }
   });
 
+  it("leaves a container running when the watcher's own Stripe API URL is wrong (404): that is not the container's key", async () => {
+    const stripe = await startFakeStripe({ keys: { [LIVE_KEYS.STRIPE_SECRET_KEY]: 'acct_1WatchWrongUrl' }, prefix: '/proxied' });
+    try {
+      const gate = await watch({ STRIPE_GATE_STRIPE_API: 'required', STRIPE_GATE_STRIPE_API_URL: stripe.url });
+      docker.start({ id: 'u', name: 'wrong-url', labels: PROTECT, env: { ...LIVE_KEYS } });
+      await until(() => gate.logs().some((l) => l.container === 'wrong-url' && String(l.msg).startsWith('could not decide')), 'the judgement');
+      expect(gate.logs().find((l) => l.container === 'wrong-url' && String(l.msg).startsWith('could not decide'))!.reason).toContain("STRIPE_GATE_STRIPE_API_URL does not point at Stripe's API");
+      expect(docker.stops).toEqual([]);
+    } finally {
+      await stripe.close();
+    }
+  });
+
   it('ends when asked (SIGTERM in the CLI)', async () => {
     await watch();
     controller.abort();
