@@ -5,7 +5,7 @@
 //   npm run bench:match                 builds the CLI, then 30 runs of each, alternating
 //   npx tsx bench/match.ts --runs 50    after `npm run build`
 //
-// Goal (issue 6): median(gate) / median(bare) within 1.2x.
+// Goal: median(gate) / median(bare) within 1.2x (README, Benchmarks).
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';

@@ -33,7 +33,7 @@ export type Change = 'none' | 'mode' | 'account' | 'saas-disabled' | 'saas-enabl
 export function compare(stored: StripeState, configured: StripeState): Change {
   if (stored.stripeMode !== configured.stripeMode) return 'mode';
   const pairs = Object.entries(configured.platforms).map(([p, now]) => [stored.platforms[p as keyof StripeState['platforms']], now] as const);
-  // An account known on one side only is no evidence of a switch: mode and SaaS decide (SPEC.md, auto).
+  // An account known on one side only is no evidence of a switch: mode and SaaS decide (README, STRIPE_GATE_STRIPE_API=auto).
   if (pairs.some(([then, now]) => then?.accountId && now.accountId && then.accountId !== now.accountId)) return 'account';
   if (stored.saasMode && !configured.saasMode) return 'saas-disabled';
   if (!stored.saasMode && configured.saasMode) return 'saas-enabled';
@@ -99,7 +99,7 @@ export interface Outcome {
   change: Change | null;
 }
 
-/** SPEC.md's decision table, as a pure function: I/O happens around it. */
+/** The decision table (README, "What it does on each start"; docs/ARCHITECTURE.md), as a pure function: I/O happens around it. */
 export function decide(input: DecisionInput): Outcome {
   const outcome = (decision: Decision, change: Change | null = null): Outcome => ({
     decision,

@@ -1,4 +1,4 @@
-/** Exit codes (sysexits.h names), as SPEC.md fixes them. */
+/** Exit codes (sysexits.h names), as the README's exit code table lists them. */
 export const ExitCode = {
   ok: 0,
   /** `health` only: Docker's HEALTHCHECK takes 1 for unhealthy. */

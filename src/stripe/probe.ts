@@ -13,7 +13,7 @@ export type ProbeVerdict =
   | { verdict: 'inconclusive'; reason: string };
 
 /**
- * Stripe's own words when an id lives in the other mode of the same account (HIEVENTS.md): "a similar object
+ * Stripe's own words when an id lives in the other mode of the same account (README, "Which Stripe account"): "a similar object
  * exists in test mode, but a live mode key was used", and for Connect accounts "The account acct_... was a
  * test account created with a testmode key".
  */

@@ -1,5 +1,6 @@
 // A private Docker Engine for the Docker end-to-end tests: Debian's docker.io (installed when missing, as
-// root), started with its own data root and socket, no bridge and no iptables (MACHINE-NOTES.md). Containers
+// root), started with its own data root and socket, no bridge and no iptables (a sandboxed machine may
+// allow neither). Containers
 // use the host's network, where the test PostgreSQL listens. No image registry is reachable, so the Node base
 // image is made from this machine's node and npm (test/docker/base-image.sh).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';

@@ -21,7 +21,7 @@ const input = (over: Partial<DecisionInput>): DecisionInput => ({
   ...over,
 });
 
-// SPEC.md's decision table, row by row.
+// The decision table (README, "What it does on each start"), row by row.
 const table: [string, Partial<DecisionInput>, string, number][] = [
   ['no Stripe key', { configured: null }, 'skipped', 0],
   ['no Stripe key, even with a marker that differs', { configured: null, stored: state('live', true) }, 'skipped', 0],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readSaasMode } from '../../src/config/saas.js';
 
-// Laravel's env() conversions, then PHP truthiness (HIEVENTS.md): what the backend itself sees.
+// Laravel's env() conversions, then PHP truthiness (README, Configuration: APP_SAAS_MODE_ENABLED): what the backend itself sees.
 const cases: [string | undefined, boolean, boolean][] = [
   // raw value, Hi.Events reads it as, warning expected
   [undefined, false, false],
