@@ -19,7 +19,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KEY = 'sk_test_51BenchMatchKey000000000000000';
 const GOAL = 1.2;
 /** The bare baseline: node, the pg module, one connection, one SELECT. */
-const BARE = "const pg = require('pg'); const c = new pg.Client({ connectionString: process.env.DATABASE_URL }); c.connect().then(() => c.query('SELECT 1')).then(() => c.end())";
+const BARE =
+  "const pg = require('pg'); const c = new pg.Client({ connectionString: process.env.DATABASE_URL }); c.connect().then(() => c.query('SELECT 1')).then(() => c.end())";
 
 function timed(args: string[], env: NodeJS.ProcessEnv): number {
   const started = performance.now();

@@ -48,7 +48,9 @@ async function counts(client: pg.Client): Promise<string> {
     (SELECT count(*) FROM account_stripe_platforms) AS account_stripe_platforms,
     (SELECT count(*) FROM accounts WHERE stripe_account_id IS NOT NULL) AS "accounts with a Connect id",
     (SELECT count(*) FROM stripe_payments) AS "stripe_payments (history)"`);
-  return Object.entries(rows[0]).map(([what, n]) => `  ${what}: ${n}`).join('\n');
+  return Object.entries(rows[0])
+    .map(([what, n]) => `  ${what}: ${n}`)
+    .join('\n');
 }
 
 async function main(): Promise<void> {

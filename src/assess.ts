@@ -46,13 +46,7 @@ export async function configuredIdentity(config: Config, stored: StripeState | n
  * caller's transaction (withGateLock, or withTransaction for a run that only reads), which pins search_path.
  * `markerExists`: whether the marker table exists, when the caller asked already (see readMarker).
  */
-export async function assess(
-  client: Client,
-  config: Config,
-  log: Logger,
-  inventory: 'always' | 'when-needed',
-  markerExists?: boolean,
-): Promise<Assessment> {
+export async function assess(client: Client, config: Config, log: Logger, inventory: 'always' | 'when-needed', markerExists?: boolean): Promise<Assessment> {
   const budget = new StripeBudget();
   const marker = await readMarker(client, config.gate.schema, markerExists);
   const configured = await configuredIdentity(config, marker, budget, log);
@@ -66,7 +60,10 @@ export async function assess(
         'If the stored ids belong to the account of the keys configured now, run `stripe-mode-gate adopt --force` with the same --mode and --saas to record it',
   );
   for (const warning of warnings) log.warn({ platforms: unverifiable.map((u) => u.platform) }, warning);
-  const late = configured && marker?.unchecked && (firstChange === 'none' || firstChange === 'identity') ? await checkLateWrites(client, config, marker, budget, log) : null;
+  const late =
+    configured && marker?.unchecked && (firstChange === 'none' || firstChange === 'identity')
+      ? await checkLateWrites(client, config, marker, budget, log)
+      : null;
   const lateUnverified = lateWarning(late);
   if (lateUnverified) {
     warnings.push(lateUnverified);
@@ -76,12 +73,15 @@ export async function assess(
   let lateBefore = late?.only && late.before ? late.before : null;
   // Without a marker, every id in use counts; with one, only what the change strands.
   const scopeNeeded = (lateBefore ? staleScope(compare(lateBefore, configured!)) : firstChange && staleScope(firstChange)) ?? 'everything';
-  let held = inventory === 'always' || firstChange !== 'none' || lateBefore ? await readInventory(client, scopeNeeded, lateBefore ? late!.only! : undefined) : null;
+  let held =
+    inventory === 'always' || firstChange !== 'none' || lateBefore ? await readInventory(client, scopeNeeded, lateBefore ? late!.only! : undefined) : null;
   if (lateBefore && totalRows(held!.stale) === 0) {
     // Stripe did not know them, but the switch does not strand them: they stay, and this start is a match.
     if (late!.stale.length > 0) {
       const rows = late!.stale.map((r) => `${r.table} id ${r.row}`).join(', ');
-      warnings.push(`Stripe does not know the ids of ${rows}, written after run #${late!.run}, but the switch it made does not strand them: they were left as they are`);
+      warnings.push(
+        `Stripe does not know the ids of ${rows}, written after run #${late!.run}, but the switch it made does not strand them: they were left as they are`,
+      );
     }
     lateBefore = null;
     held = inventory === 'always' ? await readInventory(client, scopeNeeded) : null;
@@ -131,6 +131,16 @@ function settling(marker: Marker | null, settleSeconds: number): boolean {
 /** The assessment when the backend has no Stripe key: nothing to read, nothing to decide but `skipped`. */
 export function skippedAssessment(): Assessment {
   const policy = { onMismatch: 'refuse', onUnknown: 'refuse', settleSeconds: 0, recordSwitches: true } as const;
-  const outcome = decide({ configured: null, stored: null, idsPresent: 0, staleRows: 0, unknownSchema: false, repairBlocked: false, probeFound: false, settling: false, policy });
+  const outcome = decide({
+    configured: null,
+    stored: null,
+    idsPresent: 0,
+    staleRows: 0,
+    unknownSchema: false,
+    repairBlocked: false,
+    probeFound: false,
+    settling: false,
+    policy,
+  });
   return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], policy, outcome, warnings: [], settling: false, late: null };
 }

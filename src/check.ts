@@ -35,7 +35,11 @@ async function act(client: Client, ctx: CheckContext, a: Assessment): Promise<As
   const { decision } = a.outcome;
   if (decision === 'match' && a.late?.done) {
     // Written once, when the writes after the last repair are all checked; a read-only database keeps asking.
-    await savepoint(client, () => markChecked(client, schema), (error) => ctx.log.warn({ reason: (error as Error).message }, 'could not record that the writes after the repair are checked'));
+    await savepoint(
+      client,
+      () => markChecked(client, schema),
+      (error) => ctx.log.warn({ reason: (error as Error).message }, 'could not record that the writes after the repair are checked'),
+    );
   }
   if (decision === 'match' || decision === 'skipped') return a;
   if (decision === 'refused-mismatch' || decision === 'refused-unknown') {
@@ -44,7 +48,11 @@ async function act(client: Client, ctx: CheckContext, a: Assessment): Promise<As
   }
   if (decision === 'cleaned') {
     // A gate killed mid-repair must not leave its transaction running on the server (PostgreSQL 14+).
-    await savepoint(client, () => client.query("SELECT pg_catalog.set_config('client_connection_check_interval', '1s', true)"), () => undefined);
+    await savepoint(
+      client,
+      () => client.query("SELECT pg_catalog.set_config('client_connection_check_interval', '1s', true)"),
+      () => undefined,
+    );
   }
   await ensureGateSchema(client, schema);
   const runId = await logRun(client, schema, { command: 'check', decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) });
@@ -61,7 +69,8 @@ async function act(client: Client, ctx: CheckContext, a: Assessment): Promise<As
   // A switch starts a watch for late writes (late.ts); anything else, a repair of late writes too, keeps the
   // watch the marker had until it is done.
   const pending = a.late ? (a.late.done ? null : { run: a.late.run, afterXid: a.late.afterXid }) : (a.stored?.unchecked ?? null);
-  const switched = !a.inventory?.only && (decision === 'cleaned' || decision === 'updated') && a.outcome.change !== null && staleScope(a.outcome.change) !== null;
+  const switched =
+    !a.inventory?.only && (decision === 'cleaned' || decision === 'updated') && a.outcome.change !== null && staleScope(a.outcome.change) !== null;
   await writeMarker(client, schema, a.configured!, runId, switched ? 'switched' : pending);
   await refuseWaitingWriters(client, locked);
   return done;
@@ -90,7 +99,11 @@ async function pruneOld(client: Client, ctx: CheckContext): Promise<void> {
       if ((await archiveSize(client, schema)) === null) return;
       await ensureGateSchema(client, schema);
       const pruned = await pruneArchive(client, schema, archiveDays);
-      if (pruned.runs.length > 0) ctx.log.info({ pruned: pruned.runs, rows: pruned.rows }, `pruned the archive of runs older than ${archiveDays} days (STRIPE_GATE_ARCHIVE_DAYS), and of restored runs`);
+      if (pruned.runs.length > 0)
+        ctx.log.info(
+          { pruned: pruned.runs, rows: pruned.rows },
+          `pruned the archive of runs older than ${archiveDays} days (STRIPE_GATE_ARCHIVE_DAYS), and of restored runs`,
+        );
     },
     (error) => ctx.log.warn({ reason: (error as Error).message }, 'could not prune the archive'),
   );
@@ -116,4 +129,3 @@ export async function runCheck(ctx: CheckContext): Promise<CheckResult> {
     ),
   );
 }
-

@@ -57,7 +57,9 @@ function exitOnSignals(log: () => Logger | undefined, terminationLog: () => stri
     process.once(signal, handler);
     return [signal, handler] as const;
   });
-  return () => handlers.forEach(([signal, handler]) => process.off(signal, handler));
+  return () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
 }
 
 /**
@@ -70,7 +72,12 @@ async function run(action: Action, json = false, { signals = true } = {}): Promi
   // Taken before the rest of the configuration, so that an invalid setting is written there too.
   let terminationLog: string | null = env.STRIPE_GATE_TERMINATION_LOG || (existsSync(TERMINATION_LOG) ? TERMINATION_LOG : null);
   let scrub = createScrubber([]);
-  const release = signals ? exitOnSignals(() => log, () => terminationLog) : () => undefined;
+  const release = signals
+    ? exitOnSignals(
+        () => log,
+        () => terminationLog,
+      )
+    : () => undefined;
   try {
     const config = loadConfig(env, { terminationLog });
     terminationLog = config.gate.terminationLog;
@@ -191,11 +198,17 @@ async function main(): Promise<void> {
   let exitCode: ExitCodeValue = ExitCode.ok;
   let exitNow = false;
   try {
-    const cli = program((code, now = false) => ((exitCode = code), (exitNow = now)));
+    const cli = program((code, now = false) => {
+      exitCode = code;
+      exitNow = now;
+    });
     // `check` is the default command: without this, a mistyped command would be taken as its argument.
     const [first] = process.argv.slice(2);
     if (first && !first.startsWith('-') && first !== 'help' && !cli.commands.some((c) => c.name() === first)) {
-      cli.error(`error: unknown command '${first}' (commands: ${cli.commands.map((c) => c.name()).join(', ')})`, { exitCode: ExitCode.usage, code: 'commander.unknownCommand' });
+      cli.error(`error: unknown command '${first}' (commands: ${cli.commands.map((c) => c.name()).join(', ')})`, {
+        exitCode: ExitCode.usage,
+        code: 'commander.unknownCommand',
+      });
     }
     await cli.parseAsync(process.argv);
   } catch (error) {

@@ -3,15 +3,7 @@ import type { GateSettings } from './config/env.js';
 import { ExitCode, type ExitCodeValue } from './errors.js';
 import type { StripeState } from './marker/state.js';
 
-export type Decision =
-  | 'skipped'
-  | 'match'
-  | 'recorded'
-  | 'adopted'
-  | 'updated'
-  | 'cleaned'
-  | 'refused-mismatch'
-  | 'refused-unknown';
+export type Decision = 'skipped' | 'match' | 'recorded' | 'adopted' | 'updated' | 'cleaned' | 'refused-mismatch' | 'refused-unknown';
 
 export const DECISION_EXIT: Record<Decision, ExitCodeValue> = {
   skipped: ExitCode.ok,
@@ -41,8 +33,7 @@ export function compare(stored: StripeState, configured: StripeState): Change {
   // key where the marker knows no account proves nothing either way (see unverifiableKeys).
   const learned = ([then, now]: (typeof pairs)[number]) =>
     now.accountId !== null &&
-    ((then?.keyFingerprint === now.keyFingerprint && !then.accountId) ||
-      (then?.accountId === now.accountId && then.keyFingerprint !== now.keyFingerprint));
+    ((then?.keyFingerprint === now.keyFingerprint && !then.accountId) || (then?.accountId === now.accountId && then.keyFingerprint !== now.keyFingerprint));
   if (pairs.some(learned)) return 'identity';
   return 'none';
 }

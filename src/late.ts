@@ -67,10 +67,13 @@ export async function checkLateWrites(client: Client, config: Config, marker: Ma
   const stale = asked.filter((a) => a.story === 'test' || a.story === 'live' || a.story === 'missing');
   const unanswered = asked.filter((a) => a.story === 'unreachable' || a.story === 'error');
   const notAsked = written - asked.length;
-  const unverified = [
-    unanswered.length > 0 ? `Stripe gave no answer for ${unanswered.map((a) => `${a.id} (${a.words})`).join(', ')}` : '',
-    settled && notAsked > 0 ? `only the oldest ${asked.length} were asked about` : '',
-  ].filter(Boolean).join('; ') || null;
+  const unverified =
+    [
+      unanswered.length > 0 ? `Stripe gave no answer for ${unanswered.map((a) => `${a.id} (${a.words})`).join(', ')}` : '',
+      settled && notAsked > 0 ? `only the oldest ${asked.length} were asked about` : '',
+    ]
+      .filter(Boolean)
+      .join('; ') || null;
   const stillAsking = unanswered.some((a) => a.story === 'unreachable') && age < GIVE_UP_SECONDS;
   log.info({ run, written, asked: asked.length, stale: stale.length }, 'asked Stripe about the rows written since the last switch');
   return { ...base, written, asked, stale, only: stale.length > 0 ? rowsOf(stale) : null, unverified, done: settled && stale.length === 0 && !stillAsking };
@@ -83,11 +86,13 @@ export async function checkLateWrites(client: Client, config: Config, marker: Ma
 async function askEveryKey(keys: string[], config: Config, rows: WrittenRow[], budget: StripeBudget, log: Logger): Promise<IdAnswer[]> {
   const answers: (IdAnswer | undefined)[] = rows.map(() => undefined);
   for (const key of keys) {
-    const open = rows.flatMap((r, i) => (answers[i]?.story === 'found' ? [] : [i]));
+    const open = rows.flatMap((_, i) => (answers[i]?.story === 'found' ? [] : [i]));
     if (open.length === 0) break;
-    const lookups: Lookup[] = open.map((i) => rows[i]).map((r) => (r.kind === 'customer' ? { kind: r.kind, id: r.id, account: r.account } : { kind: r.kind, id: r.id }));
+    const lookups: Lookup[] = open
+      .map((i) => rows[i])
+      .map((r) => (r.kind === 'customer' ? { kind: r.kind, id: r.id, account: r.account } : { kind: r.kind, id: r.id }));
     const said = await askStripe(key, config.gate, lookups, budget, log);
-    open.forEach((i, n) => (answers[i] = strongest(answers[i], said[n])));
+    for (const [n, i] of open.entries()) answers[i] = strongest(answers[i], said[n]);
   }
   return answers.map((a) => a!);
 }

@@ -83,7 +83,9 @@ function unexpectedSentence(a: Assessment): string {
     );
   }
   if (obstacles.length > 0) {
-    sentences.push(` The gate repairs only ordinary Hi.Events tables that nothing else acts on, and here ${obstacles.join('; ')}: repair those rows by hand, or remove what is named.`);
+    sentences.push(
+      ` The gate repairs only ordinary Hi.Events tables that nothing else acts on, and here ${obstacles.join('; ')}: repair those rows by hand, or remove what is named.`,
+    );
   }
   return sentences.join('');
 }
@@ -116,7 +118,9 @@ export function explain(a: Assessment): string {
 function lateExplanation(a: Assessment): string {
   const late = a.late!;
   const said = late.stale.map((r) => `${r.table} id ${r.row}, ${r.id}: ${r.words}`).join('; ');
-  const rows = said ? `ids that Stripe does not know under the configured keys (${said})` : `Connect values, which SaaS mode off strands (${describeRows(a.repair)})`;
+  const rows = said
+    ? `ids that Stripe does not know under the configured keys (${said})`
+    : `Connect values, which SaaS mode off strands (${describeRows(a.repair)})`;
   const what =
     `after run #${late.run} switched from ${describeState(a.stored!)} to ${describeState(a.configured!)}, ` +
     `rows were written with ${rows}: a backend or queue worker still running with the old configuration wrote them.`;
@@ -127,7 +131,7 @@ function lateExplanation(a: Assessment): string {
   const repair =
     a.policy.onMismatch === 'clean'
       ? 'STRIPE_GATE_ON_MISMATCH=clean is set, but the gate repairs only a schema it knows, in tables it may write.'
-      : 'Then start once with STRIPE_GATE_ON_MISMATCH=clean: the gate removes exactly those rows\' values and archives them.';
+      : "Then start once with STRIPE_GATE_ON_MISMATCH=clean: the gate removes exactly those rows' values and archives them.";
   return `Refused: ${what} Payments for them would fail. ${stop} ${repair}${unexpectedSentence(a)} Nothing was changed.`;
 }
 
@@ -138,7 +142,8 @@ function explainDecision(a: Assessment): string {
   const configured = a.configured && describeState(a.configured);
   const held = a.inventory ? describeRows(a.inventory.stale) : '';
   // Without a marker, a probe of Stripe may have shown where the ids came from.
-  const origin = a.probe?.verdict === 'other-mode' ? ` (there is no marker, but Stripe says the stored ids exist in ${a.probe.mode} mode: ${a.probe.evidence})` : '';
+  const origin =
+    a.probe?.verdict === 'other-mode' ? ` (there is no marker, but Stripe says the stored ids exist in ${a.probe.mode} mode: ${a.probe.evidence})` : '';
   const probeFailed = a.probe?.verdict === 'inconclusive' ? ` Asking Stripe (STRIPE_GATE_ON_UNKNOWN=probe) could not tell: ${a.probe.reason}.` : '';
   switch (decision) {
     case 'skipped':
@@ -152,8 +157,10 @@ function explainDecision(a: Assessment): string {
         ? `The database holds Stripe ids (${held}) with no record of their origin; Stripe found every one of the ${a.probe.checked} sampled ids with the configured key, so they were created under ${configured}, which is now recorded. Nothing else was changed.`
         : `The database holds Stripe ids (${held}) with no record of their origin; STRIPE_GATE_ON_UNKNOWN=adopt declared them created under ${configured}, which is now recorded. Nothing else was changed.`;
     case 'updated':
-      if (change === 'saas-enabled') return `SaaS mode was turned on. The stored ids (created under ${stored}) stay valid in the platform account. Recorded ${configured}.`;
-      if (change === 'identity') return `The Stripe key is new to the marker but belongs to the same account (${configured}); no stored id depends on the key itself. Recorded it.`;
+      if (change === 'saas-enabled')
+        return `SaaS mode was turned on. The stored ids (created under ${stored}) stay valid in the platform account. Recorded ${configured}.`;
+      if (change === 'identity')
+        return `The Stripe key is new to the marker but belongs to the same account (${configured}); no stored id depends on the key itself. Recorded it.`;
       return `The configuration changed from ${stored} to ${configured}, but no stored id depends on what changed. Recorded the new configuration.`;
     case 'cleaned':
       return `The configuration changed from ${stored}${origin} to ${configured}. Repaired the stale ids: ${describeRows(a.repair)}; every removed value is archived (\`stripe-mode-gate restore\` puts them back).${historySentence(a)}${reconnectSentence(a)}`;

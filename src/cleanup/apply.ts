@@ -31,7 +31,9 @@ function repairSql(target: RepairTarget, schema: string, exactText: readonly str
       kept AS (${archive} SELECT $1, $2, id, 'delete', old_row, raw FROM changed RETURNING 1)
       ${counted}`;
   }
-  const assignments = Object.entries(target.defaults).map(([c, value]) => `${ident(c)} = ${value}`).join(', ');
+  const assignments = Object.entries(target.defaults)
+    .map(([c, value]) => `${ident(c)} = ${value}`)
+    .join(', ');
   return `WITH old AS (SELECT t.id, ${saved} FROM ${table} AS t WHERE ${target.where} FOR UPDATE),
       changed AS (UPDATE ${table} AS t SET ${assignments} FROM old WHERE t.id = old.id RETURNING old.id, old.old_row, old.raw),
       kept AS (${archive} SELECT $1, $2, id, 'reset', old_row, raw FROM changed RETURNING 1)
@@ -99,7 +101,10 @@ export async function refuseWaitingWriters(client: Client, tables: string[]): Pr
   );
   if (rows.length === 0) return;
   const who = rows
-    .map((r) => `pid ${r.pid} (${r.app || 'no application_name'}${r.client ? ` from ${r.client}` : ''}, connected since ${new Date(r.since).toISOString()}) waiting to write ${r.tables.join(', ')}: ${r.query}`)
+    .map(
+      (r) =>
+        `pid ${r.pid} (${r.app || 'no application_name'}${r.client ? ` from ${r.client}` : ''}, connected since ${new Date(r.since).toISOString()}) waiting to write ${r.tables.join(', ')}: ${r.query}`,
+    )
     .join('; ');
   throw new RefusedError(
     `Refused: ${rows.length} other database sessions were waiting to write Stripe ids while the gate repaired them: ${who}. ` +

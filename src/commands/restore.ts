@@ -36,7 +36,9 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
       if (!run) throw new UsageError(runId ? `run #${runId} is not a cleaned run` : 'no cleaned run to restore');
       if (run.restoredBy) throw new UsageError(`run #${run.id} was already restored (by run #${run.restoredBy})`);
       if (run.prunedAt) {
-        throw new UsageError(`run #${run.id} was pruned on ${run.prunedAt} (\`stripe-mode-gate prune\` or STRIPE_GATE_ARCHIVE_DAYS): its archive is gone, nothing is left to put back`);
+        throw new UsageError(
+          `run #${run.id} was pruned on ${run.prunedAt} (\`stripe-mode-gate prune\` or STRIPE_GATE_ARCHIVE_DAYS): its archive is gone, nothing is left to put back`,
+        );
       }
       const older = run.markerBefore;
       const configured = await configuredIdentity(config, older, new StripeBudget(), log);
@@ -55,9 +57,16 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
         const tables = checkSchema(await readSchemaFacts(client));
         const archived = await archivedTables(client, schema, run.id);
         refuseIncomplete(run, archived);
-        refuseUnwritable(run, tables, archived.map((t) => t.table));
+        refuseUnwritable(
+          run,
+          tables,
+          archived.map((t) => t.table),
+        );
         // A backend still running must not write rows between the checks and the put-back.
-        await lockRepairedTables(client, archived.map((t) => t.table));
+        await lockRepairedTables(
+          client,
+          archived.map((t) => t.table),
+        );
         await refuseMixing(client, run.id, markerNow, older);
         // Right after a clean the planner has no statistics for the archive and takes its rows for one:
         // a nested loop would then scan the live table once per archived row. Every statement here is a bulk
@@ -72,13 +81,24 @@ export async function runRestore(ctx: Context, runId?: string): Promise<RestoreR
           );
         }
         const rows = await putBack(client, schema, run.id, archived, tables);
-        const restoredBy = await logRun(client, schema, { command: 'restore', decision: 'restored', markerBefore: markerNow, configured, counts: { run: run.id, rows } });
+        const restoredBy = await logRun(client, schema, {
+          command: 'restore',
+          decision: 'restored',
+          markerBefore: markerNow,
+          configured,
+          counts: { run: run.id, rows },
+        });
         await markRestored(client, schema, run.id, restoredBy);
         await writeMarker(client, schema, older, restoredBy);
         // As after a repair: a client waiting to write would write ids of the newer configuration next to these.
-        await refuseWaitingWriters(client, archived.map((t) => t.table));
+        await refuseWaitingWriters(
+          client,
+          archived.map((t) => t.table),
+        );
         const total = Object.values(rows).reduce((a, b) => a + b, 0);
-        const message = `Restored run #${run.id}: ${total} rows put back (${Object.entries(rows).map(([t, n]) => `${t} ${n}`).join(', ')}) and the marker ${describeState(older)}.`;
+        const message = `Restored run #${run.id}: ${total} rows put back (${Object.entries(rows)
+          .map(([t, n]) => `${t} ${n}`)
+          .join(', ')}) and the marker ${describeState(older)}.`;
         return { run: run.id, restoredBy, rows, message };
       });
     }),

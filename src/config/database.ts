@@ -93,7 +93,10 @@ function applyUrl(raw: string, settings: DatabaseSettings, problems: string[]): 
 
 /** PHP's rawurldecode: %XX sequences decoded, anything else (a stray %) left as it is. */
 function rawUrlDecode(text: string): string {
-  const bytes = Buffer.from(text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+  const bytes = Buffer.from(
+    text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  );
   return bytes.toString('utf8');
 }
 

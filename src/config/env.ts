@@ -169,7 +169,9 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
       schema: gate.STRIPE_GATE_SCHEMA,
       archiveDays: gate.STRIPE_GATE_ARCHIVE_DAYS || null,
       terminationLog: gate.STRIPE_GATE_TERMINATION_LOG || defaults.terminationLog,
-      watchContainers: gate.STRIPE_GATE_WATCH_CONTAINERS.split(',').map((name) => name.trim()).filter(Boolean),
+      watchContainers: gate.STRIPE_GATE_WATCH_CONTAINERS.split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
       healthFile: gate.STRIPE_GATE_HEALTH_FILE,
       docker: gate.DOCKER_HOST,
     }),

@@ -56,9 +56,7 @@ export function readStripeSettings(env: Env, problems: string[], warnings: strin
     platforms[platform] = { variable: secretVar, secretKey, fingerprint: keyFingerprint(secretKey) };
   }
   if (modes.size > 1) {
-    problems.push(
-      `${modes.get('live')}: is a live key but ${modes.get('test')} is a test key; all Stripe keys must be of one mode`,
-    );
+    problems.push(`${modes.get('live')}: is a live key but ${modes.get('test')} is a test key; all Stripe keys must be of one mode`);
   }
   const [mode] = modes.keys();
   return mode && modes.size === 1 ? { mode, platforms } : null;

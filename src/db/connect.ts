@@ -24,7 +24,8 @@ const CERTIFICATE_REJECTED = new Set([
 
 /** Why TLS settings can never connect to this server, or null. */
 function impossibleTls(db: DatabaseSettings, code: string | undefined, message: string): string | null {
-  if (message.includes(NO_SSL)) return `the server does not offer TLS, but DATABASE_URL asks for it (sslmode=${db.sslmode}); use sslmode=prefer or disable, or enable TLS on the server`;
+  if (message.includes(NO_SSL))
+    return `the server does not offer TLS, but DATABASE_URL asks for it (sslmode=${db.sslmode}); use sslmode=prefer or disable, or enable TLS on the server`;
   if (code && CERTIFICATE_REJECTED.has(code)) {
     return `the server's TLS certificate is rejected under sslmode=${db.sslmode} (${code}); set sslrootcert in DATABASE_URL to the CA that signed it, or use sslmode=require to encrypt without verifying`;
   }
@@ -65,10 +66,11 @@ async function connectOnce(db: DatabaseSettings, timeoutMs: number): Promise<Cli
   let ssl = tlsFor(db);
   for (;;) {
     const client = new pg.Client({ ...base, ssl });
+    // A connection lost (a server restart, a terminated session), during the handshake or later, must fail the
+    // pending or next query, not crash the process.
+    client.on('error', () => undefined);
     try {
       await client.connect();
-      // A connection lost later (server restart) must fail the next query, not crash the process.
-      client.on('error', () => undefined);
       return client;
     } catch (error) {
       await client.end().catch(() => undefined);
@@ -100,18 +102,15 @@ export async function connect(db: DatabaseSettings, waitSeconds: number, log: Lo
       const tls = impossibleTls(db, code, message);
       if (tls) throw new GateError(`the database at ${target} cannot be reached with these TLS settings: ${tls}`, ExitCode.config, { cause: error });
       if (code && AUTH_FAILURES.has(code)) {
-        throw new GateError(
-          `the database at ${target} refused the login (${message}); check DB_USERNAME/DB_PASSWORD or DATABASE_URL`,
-          ExitCode.config,
-          { cause: error },
-        );
+        throw new GateError(`the database at ${target} refused the login (${message}); check DB_USERNAME/DB_PASSWORD or DATABASE_URL`, ExitCode.config, {
+          cause: error,
+        });
       }
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new UnavailableError(
-          `database ${target} not reachable within STRIPE_GATE_DB_WAIT_SECONDS=${waitSeconds}s (${code ?? message})`,
-          { cause: error },
-        );
+        throw new UnavailableError(`database ${target} not reachable within STRIPE_GATE_DB_WAIT_SECONDS=${waitSeconds}s (${code ?? message})`, {
+          cause: error,
+        });
       }
       log.info({ database: target, attempt, reason: code ?? message }, 'database not reachable yet; retrying');
       await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));

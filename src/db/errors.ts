@@ -36,8 +36,7 @@ const TRANSIENT_CLASSES = ['08', '53', '40'];
 function connectionLost(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   return (
-    (e.code !== undefined && CONNECTION_LOST.has(e.code)) ||
-    /Connection terminated|connection is closed|Client was closed|not queryable/i.test(e.message ?? '')
+    (e.code !== undefined && CONNECTION_LOST.has(e.code)) || /Connection terminated|connection is closed|Client was closed|not queryable/i.test(e.message ?? '')
   );
 }
 
@@ -71,7 +70,10 @@ export function fromDatabase(error: unknown, target: string, user: string): unkn
     );
   }
   if (connectionLost(error) || TRANSIENT_CLASSES.includes(errorClass(error))) {
-    return new UnavailableError(`lost the connection to ${target} during the run, or the server could not go on (${message}); nothing was committed, retrying helps`, { cause: error });
+    return new UnavailableError(
+      `lost the connection to ${target} during the run, or the server could not go on (${message}); nothing was committed, retrying helps`,
+      { cause: error },
+    );
   }
   switch (errorCode(error)) {
     case SqlState.insufficientPrivilege:
@@ -83,9 +85,13 @@ export function fromDatabase(error: unknown, target: string, user: string): unkn
           { cause: error },
         );
       }
-      return new GateError(`the database role ${user} lacks a privilege the gate needs (${message}): ${grantFor(message, user)}`, ExitCode.config, { cause: error });
+      return new GateError(`the database role ${user} lacks a privilege the gate needs (${message}): ${grantFor(message, user)}`, ExitCode.config, {
+        cause: error,
+      });
     case SqlState.lockNotAvailable:
-      return new LockTimeoutError(`a table the gate needs stayed locked by another session past the lock wait (STRIPE_GATE_LOCK_WAIT_SECONDS, lock_timeout) (${message}); nothing was changed, retrying helps`);
+      return new LockTimeoutError(
+        `a table the gate needs stayed locked by another session past the lock wait (STRIPE_GATE_LOCK_WAIT_SECONDS, lock_timeout) (${message}); nothing was changed, retrying helps`,
+      );
     case SqlState.queryCanceled:
       return new UnavailableError(
         `the server cancelled a statement of the gate (${message}): it ran past the lock wait and STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS, or a cancel request came; nothing was changed, retrying helps`,

@@ -34,7 +34,9 @@ export async function withGateLock<T>(
   // `also`: the caller's own questions (name -> SQL expression), asked in the same round trip. Their answers
   // hold only when the lock was free at once: after a wait, another gate may have changed them, so `fn`
   // then gets none and asks again.
-  const asked = Object.entries(also).map(([name, sql]) => `, ${sql} AS ${ident(name)}`).join('');
+  const asked = Object.entries(also)
+    .map(([name, sql]) => `, ${sql} AS ${ident(name)}`)
+    .join('');
   const first = `SELECT ${timeouts}, pg_catalog.pg_try_advisory_xact_lock(${GATE_LOCK_KEY}) AS locked${asked}`;
   return withTransaction(
     client,
@@ -60,7 +62,6 @@ async function waitForLock(client: Client, waitSeconds: number, log: Logger): Pr
 
 function lockTimeout(waitSeconds: number): LockTimeoutError {
   return new LockTimeoutError(
-    `another stripe-mode-gate still held the lock after STRIPE_GATE_LOCK_WAIT_SECONDS=${waitSeconds}s; ` +
-      'retrying later helps once it has finished',
+    `another stripe-mode-gate still held the lock after STRIPE_GATE_LOCK_WAIT_SECONDS=${waitSeconds}s; retrying later helps once it has finished`,
   );
 }

@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
-import { runCheck } from '../check.js';
-import type { Context } from '../commands/context.js';
+import { runCheck, type CheckContext } from '../check.js';
 import { configForContainer, type Config } from '../config/env.js';
 import type { Decision } from '../decision.js';
 import { withClient } from '../db/connect.js';
@@ -70,7 +69,14 @@ function reportHealth(config: Config, log: Logger, docker: () => string | null):
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -89,9 +95,9 @@ function judgingConfig(base: Config, env: ContainerInfo['env']): Config {
  * Decides for one protected container as `check` would, with its own Stripe configuration and the watcher's
  * database; stops it unless it may run. A database that cannot be asked stops nothing.
  */
-async function judge(docker: Docker, ctx: Context, container: ContainerInfo, signal: AbortSignal): Promise<void> {
+async function judge(docker: Docker, ctx: CheckContext, container: ContainerInfo, signal: AbortSignal): Promise<void> {
   const { log } = ctx;
-  let config;
+  let config: Config;
   try {
     config = judgingConfig(ctx.config, container.env);
   } catch (error) {
@@ -130,7 +136,10 @@ async function stop(docker: Docker, log: Logger, container: ContainerInfo, decis
       if (status === 304 || status === 404) break;
       const reason = (error as Error).message;
       if (attempt === STOP_TRIES || signal.aborted) {
-        log.error({ container: container.name, decision, reason }, `could NOT stop container ${container.name} (${decision}) after ${attempt} tries: ${why} Stop it by hand.`);
+        log.error(
+          { container: container.name, decision, reason },
+          `could NOT stop container ${container.name} (${decision}) after ${attempt} tries: ${why} Stop it by hand.`,
+        );
         return;
       }
       log.warn({ container: container.name, attempt, reason }, `could not stop container ${container.name}; trying again`);
@@ -148,7 +157,7 @@ async function stop(docker: Docker, log: Logger, container: ContainerInfo, decis
  * across Docker daemon restarts (reconnecting with backoff, then judging what started meanwhile).
  * Returns as soon as `signal` aborts.
  */
-export async function runWatch(ctx: Context, signal: AbortSignal): Promise<void> {
+export async function runWatch(ctx: CheckContext, signal: AbortSignal): Promise<void> {
   const { log, config } = ctx;
   const docker = await dockerClient(config.gate.docker);
   const stopped = aborted(signal);
@@ -188,7 +197,10 @@ export async function runWatch(ctx: Context, signal: AbortSignal): Promise<void>
         denied = 0;
         dockerState(null);
         project = await ownComposeProject(docker, hostname());
-        log.info({ protect: { label: 'stripe-mode-gate.protect=true', names: config.gate.watchContainers, composeProject: project } }, 'watching Docker for container starts');
+        log.info(
+          { protect: { label: 'stripe-mode-gate.protect=true', names: config.gate.watchContainers, composeProject: project } },
+          'watching Docker for container starts',
+        );
         delay = BACKOFF.firstMs;
         for (const container of await running(docker)) {
           if (isProtected(container, config.gate.watchContainers, project)) enqueue(container.id);

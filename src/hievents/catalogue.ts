@@ -132,7 +132,8 @@ export const REPAIRED: readonly RepairedTable[] = [
       sameId,
       {
         // Two rows for one email and account would make the backend's lookup ambiguous.
-        on: (has) => `c.email = r.email AND c.deleted_at IS NULL${has('stripe_account_id') ? ' AND c.stripe_account_id IS NOT DISTINCT FROM r.stripe_account_id' : ''}`,
+        on: (has) =>
+          `c.email = r.email AND c.deleted_at IS NULL${has('stripe_account_id') ? ' AND c.stripe_account_id IS NOT DISTINCT FROM r.stripe_account_id' : ''}`,
         reason: 'a customer with the same email was created since',
       },
     ],

@@ -30,9 +30,7 @@ export interface Inventory {
 /** Counts every set of rows in one round trip. */
 async function countRows(client: Client, sets: RowSet[]): Promise<number[]> {
   if (sets.length === 0) return [];
-  const columns = sets.map(
-    (set, i) => `(SELECT count(*) FROM ${qualified(HIEVENTS_SCHEMA, set.table)} WHERE ${set.where}) AS c${i}`,
-  );
+  const columns = sets.map((set, i) => `(SELECT count(*) FROM ${qualified(HIEVENTS_SCHEMA, set.table)} WHERE ${set.where}) AS c${i}`);
   const { rows } = await client.query<Record<string, string>>(`SELECT ${columns.join(', ')}`);
   return sets.map((_, i) => Number(rows[0][`c${i}`]));
 }

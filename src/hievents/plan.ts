@@ -45,7 +45,9 @@ export function repairTargets(scope: StaleScope, present: PresentSchema, only?: 
 export function historySets(present: PresentSchema): RowSet[] {
   return HISTORY.flatMap(({ table, ids, only }) => {
     const columns = present.get(table);
-    const set = Object.keys(ids).filter((c) => columns?.has(c)).map((c) => `${ident(c)} IS NOT NULL`);
+    const set = Object.keys(ids)
+      .filter((c) => columns?.has(c))
+      .map((c) => `${ident(c)} IS NOT NULL`);
     if (!columns || set.length === 0) return [];
     // Compared as text: a column of another type (an enum, json) must not make the count fail.
     const filter = only && columns.has(only.column) ? ` AND ${ident(only.column)}::text = '${only.equals}'` : '';

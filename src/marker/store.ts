@@ -77,7 +77,15 @@ export function markerExistsSql(schema: string): string {
  */
 export async function readMarker(client: Client, schema: string, known?: boolean): Promise<Marker | null> {
   if (!(known ?? (await exists(client, schema, 'marker')))) return null;
-  const rows = await gateRows<{ stripe_mode: unknown; saas_mode: unknown; platforms: unknown; recorded_at: Date; recorded_by: string; age: number; unchecked: unknown }>(
+  const rows = await gateRows<{
+    stripe_mode: unknown;
+    saas_mode: unknown;
+    platforms: unknown;
+    recorded_at: Date;
+    recorded_by: string;
+    age: number;
+    unchecked: unknown;
+  }>(
     client,
     schema,
     // `unchecked` through to_jsonb: a marker table of an older gate, without the column, still reads.
@@ -111,7 +119,13 @@ export async function readMarker(client: Client, schema: string, known?: boolean
  * `unchecked`: 'switched' when this run moved the marker to another configuration (later starts check what
  * is written from now on), or what the marker being replaced still had to check.
  */
-export async function writeMarker(client: Client, schema: string, state: StripeState, runId: string, unchecked: 'switched' | Unchecked | null = null): Promise<void> {
+export async function writeMarker(
+  client: Client,
+  schema: string,
+  state: StripeState,
+  runId: string,
+  unchecked: 'switched' | Unchecked | null = null,
+): Promise<void> {
   // The oldest transaction still running: what it writes after the commit is as late as what starts later.
   const xid = 'pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot()) % 4294967296';
   const check =
@@ -210,7 +224,13 @@ export interface CleanedRun {
 /** A cleaned run: the one asked for, or the newest. */
 export async function findCleanedRun(client: Client, schema: string, runId?: string): Promise<CleanedRun | null> {
   if (!(await exists(client, schema, 'run_log'))) return null;
-  const rows = await gateRows<{ id: string; marker_before: unknown; restored_by: string | null; pruned_at: Date | null; counts: { tables?: unknown; repair?: unknown } | null }>(
+  const rows = await gateRows<{
+    id: string;
+    marker_before: unknown;
+    restored_by: string | null;
+    pruned_at: Date | null;
+    counts: { tables?: unknown; repair?: unknown } | null;
+  }>(
     client,
     schema,
     // pruned_at through to_jsonb: a run log of an older gate, without the column, still reads.

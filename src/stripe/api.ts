@@ -99,7 +99,8 @@ export function stripeFailure(error: unknown, path: string): StripeFailure {
     const why = statusCode === 429 ? 'Stripe is rate-limiting this key' : statusCode ? 'Stripe answered with a server error' : 'Stripe could not be reached';
     return { kind: 'unavailable', words: `${why} (${said})` };
   }
-  if (statusCode === 401) return { kind: 'rejected', words: `Stripe rejected this key (${said}): a revoked key, or a placeholder such as Hi.Events' example value` };
+  if (statusCode === 401)
+    return { kind: 'rejected', words: `Stripe rejected this key (${said}): a revoked key, or a placeholder such as Hi.Events' example value` };
   if (statusCode === 403) return { kind: 'forbidden', words: `this key may not call ${path} (${said}): a restricted key needs read access to it` };
   if (statusCode === 404) return { kind: 'path', words: `${path} was not found (${said}): STRIPE_GATE_STRIPE_API_URL does not point at Stripe's API` };
   return { kind: 'refused', words: `Stripe refused ${path} (${said})` };

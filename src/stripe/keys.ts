@@ -13,8 +13,7 @@ const PUBLIC_KEY = /^pk_(test|live)_[A-Za-z0-9]+$/;
 export function keyMode(value: string, slot: KeySlot): { mode: StripeMode } | { problem: string } {
   const match = (slot === 'secret' ? SECRET_KEY : PUBLIC_KEY).exec(value);
   if (match) return { mode: match[1] as StripeMode };
-  const expected =
-    slot === 'secret' ? 'a secret key (sk_test_, sk_live_, rk_test_ or rk_live_)' : 'a publishable key (pk_test_ or pk_live_)';
+  const expected = slot === 'secret' ? 'a secret key (sk_test_, sk_live_, rk_test_ or rk_live_)' : 'a publishable key (pk_test_ or pk_live_)';
   if (value.trim() !== value || /^["']|["']$/.test(value)) {
     return { problem: `has surrounding whitespace or quotes; expected ${expected} alone` };
   }

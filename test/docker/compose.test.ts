@@ -88,21 +88,28 @@ function composeAsync(args: string[], keys: Record<string, string>, e2e: Record<
 }
 
 function container(service: string): { id: string; running: boolean; exitCode: number } {
-  const id = engine.docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--filter', `label=com.docker.compose.service=${service}`]).trim().split('\n')[0];
+  const id = engine
+    .docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--filter', `label=com.docker.compose.service=${service}`])
+    .trim()
+    .split('\n')[0];
   if (!id) return { id: '', running: false, exitCode: -1 };
   const [running, exitCode] = engine.docker(['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', id]).trim().split(' ');
   return { id, running: running === 'true', exitCode: Number(exitCode) };
 }
 
-
 describe('the compose example on a real Docker engine', () => {
   it('builds a small image from the Dockerfile: non-root, the CLI as entrypoint, check by default', () => {
-    const [user, entrypoint, cmd] = engine.docker(['image', 'inspect', '-f', '{{.Config.User}}|{{json .Config.Entrypoint}}|{{json .Config.Cmd}}', 'stripe-mode-gate:e2e']).trim().split('|');
+    const [user, entrypoint, cmd] = engine
+      .docker(['image', 'inspect', '-f', '{{.Config.User}}|{{json .Config.Entrypoint}}|{{json .Config.Cmd}}', 'stripe-mode-gate:e2e'])
+      .trim()
+      .split('|');
     expect(user).toBe('1000:1000');
     expect(JSON.parse(entrypoint)).toEqual(['node', '/app/cli.mjs']);
     expect(JSON.parse(cmd)).toEqual(['check']);
     expect(engine.docker(['run', '--rm', '--network', 'none', 'stripe-mode-gate:e2e', '--version']).trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(engine.docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', 'stripe-mode-gate:e2e', '-c', 'echo /app/*']).trim()).toBe('/app/chunks /app/cli.mjs');
+    expect(engine.docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', 'stripe-mode-gate:e2e', '-c', 'echo /app/*']).trim()).toBe(
+      '/app/chunks /app/cli.mjs',
+    );
     // Figures for the README (not assertions): the image's size and a cold start inside a container.
     const size = Number(engine.docker(['image', 'inspect', '-f', '{{.Size}}', 'stripe-mode-gate:e2e']).trim());
     const starts = Array.from({ length: 5 }, () => {
@@ -137,7 +144,7 @@ describe('the compose example on a real Docker engine', () => {
     }
   });
 
-  it('the watcher as the image\'s own user, without the socket\'s group, exits 78 with the fix instead of retrying forever', () => {
+  it("the watcher as the image's own user, without the socket's group, exits 78 with the fix instead of retrying forever", () => {
     const run = spawnSync(
       'docker',
       ['run', '--rm', '--network', 'host', '-v', `${engine.socket}:/var/run/docker.sock`, '-e', `DATABASE_URL=${db.url}`, 'stripe-mode-gate:e2e', 'watch'],

@@ -25,17 +25,14 @@ describe('the command line', () => {
     expect(run).toMatchObject({ code: 0, stdout: `${version}\n` });
   });
 
-  it.each([
-    [['frobnicate']],
-    [['check', '--frobnicate']],
-    [['adopt']],
-    [['adopt', '--mode', 'production']],
-    [['adopt', '--mode', 'live', '--saas', 'maybe']],
-  ])('%j is a usage error (64)', async (args) => {
-    const run = await runCli(args, { ...TEST_KEYS });
-    expect(run.code).toBe(64);
-    expect(run.stderr).toMatch(/error:/);
-  });
+  it.each([[['frobnicate']], [['check', '--frobnicate']], [['adopt']], [['adopt', '--mode', 'production']], [['adopt', '--mode', 'live', '--saas', 'maybe']]])(
+    '%j is a usage error (64)',
+    async (args) => {
+      const run = await runCli(args, { ...TEST_KEYS });
+      expect(run.code).toBe(64);
+      expect(run.stderr).toMatch(/error:/);
+    },
+  );
 
   it('says an unknown command is one, naming the commands', async () => {
     const run = await runCli(['bogus'], { ...TEST_KEYS });
@@ -65,7 +62,15 @@ describe('invalid configuration', () => {
       const final = run.logs.at(-1)!;
       expect(final.exitCode).toBe(78);
       expect(final.problems.map((p: string) => p.split(':')[0]).sort()).toEqual(
-        ['LOG_FORMAT', 'STRIPE_CA_SECRET_KEY', 'STRIPE_GATE_DB_WAIT_SECONDS', 'STRIPE_GATE_ON_MISMATCH', 'STRIPE_GATE_SCHEMA', 'STRIPE_PUBLIC_KEY', 'STRIPE_SECRET_KEY'].sort(),
+        [
+          'LOG_FORMAT',
+          'STRIPE_CA_SECRET_KEY',
+          'STRIPE_GATE_DB_WAIT_SECONDS',
+          'STRIPE_GATE_ON_MISMATCH',
+          'STRIPE_GATE_SCHEMA',
+          'STRIPE_PUBLIC_KEY',
+          'STRIPE_SECRET_KEY',
+        ].sort(),
       );
       expect(run.stderr).not.toContain('51OrganisationKey');
       expect(run.stderr).not.toContain(TEST_KEYS.STRIPE_PUBLIC_KEY);
@@ -93,7 +98,12 @@ describe('invalid configuration', () => {
     ['DATABASE_URL', 'http://db/x'],
     ['DATABASE_URL', 'postgresql://u:p@db/x?sslmode=sometimes'],
   ])('%s=%j alone: exit 78 naming it', async (variable, value) => {
-    const run = await runCli(['check'], { ...TEST_KEYS, [variable]: value, DATABASE_URL: undefined, ...(variable === 'DATABASE_URL' ? { DATABASE_URL: value } : {}) });
+    const run = await runCli(['check'], {
+      ...TEST_KEYS,
+      [variable]: value,
+      DATABASE_URL: undefined,
+      ...(variable === 'DATABASE_URL' ? { DATABASE_URL: value } : {}),
+    });
     expect(run.code).toBe(78);
     const problems: string[] = run.logs.at(-1)!.problems;
     expect(problems.length).toBeGreaterThan(0);

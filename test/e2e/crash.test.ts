@@ -30,7 +30,14 @@ async function gateSessions(): Promise<{ query: string }[]> {
 /** Starts a clean and SIGKILLs it as soon as the server runs a statement matching `pattern`. */
 async function killDuring(pattern: RegExp): Promise<string> {
   const child = spawn(process.execPath, [CLI, 'check'], {
-    env: { PATH: process.env.PATH, ...LIVE_KEYS, DATABASE_URL: db!.url, STRIPE_GATE_ON_MISMATCH: 'clean', STRIPE_GATE_STRIPE_API: 'off', STRIPE_GATE_SETTLE_SECONDS: '0' },
+    env: {
+      PATH: process.env.PATH,
+      ...LIVE_KEYS,
+      DATABASE_URL: db!.url,
+      STRIPE_GATE_ON_MISMATCH: 'clean',
+      STRIPE_GATE_STRIPE_API: 'off',
+      STRIPE_GATE_SETTLE_SECONDS: '0',
+    },
     stdio: 'ignore',
   });
   const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -59,25 +66,29 @@ describe('a gate killed in the middle of a repair', () => {
   it.each([
     ['while deleting the customers (first statement)', /DELETE FROM "public"\."stripe_customers"/],
     ['while resetting the accounts (after the deletes ran)', /UPDATE "public"\."accounts"/],
-  ])('%s leaves the old state, and a later clean and restore work', async (_when, pattern) => {
-    db = await largeDatabase();
-    expect((await runCli(['adopt', '--mode', 'test'], { ...TEST_KEYS, DATABASE_URL: db.url })).code).toBe(0);
-    const before = await db.checksums();
+  ])(
+    '%s leaves the old state, and a later clean and restore work',
+    async (_when, pattern) => {
+      db = await largeDatabase();
+      expect((await runCli(['adopt', '--mode', 'test'], { ...TEST_KEYS, DATABASE_URL: db.url })).code).toBe(0);
+      const before = await db.checksums();
 
-    const killedIn = await killDuring(pattern);
-    expect(killedIn).toMatch(pattern);
-    // Other sessions see the old state at once: the transaction never committed.
-    expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'test' }]);
-    expect(await db.query("SELECT decision FROM stripe_mode_gate.run_log WHERE decision = 'cleaned'")).toEqual([]);
-    await waitForServerSideAbort();
-    expect(await db.query('SELECT count(*)::int AS n FROM stripe_mode_gate.archive')).toEqual([{ n: 0 }]);
-    expect(await db.checksums()).toEqual(before);
+      const killedIn = await killDuring(pattern);
+      expect(killedIn).toMatch(pattern);
+      // Other sessions see the old state at once: the transaction never committed.
+      expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'test' }]);
+      expect(await db.query("SELECT decision FROM stripe_mode_gate.run_log WHERE decision = 'cleaned'")).toEqual([]);
+      await waitForServerSideAbort();
+      expect(await db.query('SELECT count(*)::int AS n FROM stripe_mode_gate.archive')).toEqual([{ n: 0 }]);
+      expect(await db.checksums()).toEqual(before);
 
-    const clean = await runCli(['check', '--json'], { ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_MISMATCH: 'clean' });
-    expect(clean.code).toBe(0);
-    expect(json(clean).changes.repair.stripe_customers.rows).toBe(CUSTOMERS + 6);
-    const restore = await runCli(['restore'], { ...TEST_KEYS, DATABASE_URL: db.url });
-    expect(restore.code).toBe(0);
-    expect(await db.checksums()).toEqual(before);
-  }, 120_000);
+      const clean = await runCli(['check', '--json'], { ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_MISMATCH: 'clean' });
+      expect(clean.code).toBe(0);
+      expect(json(clean).changes.repair.stripe_customers.rows).toBe(CUSTOMERS + 6);
+      const restore = await runCli(['restore'], { ...TEST_KEYS, DATABASE_URL: db.url });
+      expect(restore.code).toBe(0);
+      expect(await db.checksums()).toEqual(before);
+    },
+    120_000,
+  );
 });

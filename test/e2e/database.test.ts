@@ -16,7 +16,6 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-
 /** A TCP proxy to the test server on `port`: the database "comes up" when this starts. */
 function startProxy(port: number, target: URL): Server {
   const server = createServer((socket) => {
@@ -127,7 +126,11 @@ describe('logs for people', () => {
 describe('--json on a failure', () => {
   it('still prints one JSON document, with the exit code and the reason', async () => {
     const port = await freePort();
-    const run = await runCli(['check', '--json'], { ...TEST_KEYS, DATABASE_URL: `postgresql://u:Pw123456789@127.0.0.1:${port}/x`, STRIPE_GATE_DB_WAIT_SECONDS: '0' });
+    const run = await runCli(['check', '--json'], {
+      ...TEST_KEYS,
+      DATABASE_URL: `postgresql://u:Pw123456789@127.0.0.1:${port}/x`,
+      STRIPE_GATE_DB_WAIT_SECONDS: '0',
+    });
     expect(run.code).toBe(69);
     expect(json(run)).toMatchObject({ decision: null, exitCode: 69, error: expect.stringContaining(`postgresql://u:***@127.0.0.1:${port}/x`) });
     const config = await runCli(['plan', '--json'], { ...TEST_KEYS, STRIPE_GATE_ON_MISMATCH: 'maybe' });

@@ -21,7 +21,13 @@ describe('a network that stops delivering', () => {
     db = await largeDatabase(300_000);
     const before = await db.checksums();
     proxy = await startStallingProxy(db.url);
-    const env = { ...LIVE_KEYS, DATABASE_URL: proxy.url, STRIPE_GATE_ON_MISMATCH: 'clean', STRIPE_GATE_LOCK_WAIT_SECONDS: '1', STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '2' };
+    const env = {
+      ...LIVE_KEYS,
+      DATABASE_URL: proxy.url,
+      STRIPE_GATE_ON_MISMATCH: 'clean',
+      STRIPE_GATE_LOCK_WAIT_SECONDS: '1',
+      STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '2',
+    };
     const { child, done } = startCli(['check'], env);
     await untilRepairDeletes(db, child);
     proxy.stall();

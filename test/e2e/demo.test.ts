@@ -10,7 +10,10 @@ describe('npm run demo', () => {
   it('walks through refusal, plan, clean and restore on its own throwaway PostgreSQL, and cleans up', () => {
     const run = spawnSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/demo.ts'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(0);
-    const steps = run.stdout.split('\n$ ').slice(1).map((block) => [block.split('\n')[0], block.match(/-> exit (\d+)/)?.[1]]);
+    const steps = run.stdout
+      .split('\n$ ')
+      .slice(1)
+      .map((block) => [block.split('\n')[0], block.match(/-> exit (\d+)/)?.[1]]);
     expect(steps).toEqual([
       ['STRIPE_SECRET_KEY=sk_test_... stripe-mode-gate', '66'],
       ['STRIPE_SECRET_KEY=sk_test_... stripe-mode-gate adopt --mode test --saas false', '0'],

@@ -101,11 +101,19 @@ describe('an old backend idle during a large clean that writes right after it', 
       // The old backend was idle (a PHP worker between requests): it writes only now, after the commit.
       const writer = oldBackend(db.url, 5);
       await writer.done();
-      await db.query("INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at) VALUES ('New', 'new@example.com', 'cus_NewLive1', now(), now())");
+      await db.query(
+        "INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at) VALUES ('New', 'new@example.com', 'cus_NewLive1', now(), now())",
+      );
 
       const refused = await runCli(['check', '--json'], env);
       expect(refused.code).toBe(65);
-      expect(json(refused).lateWrites.stale.map((r: { id: string }) => r.id)).toEqual(['cus_OldMode1', 'cus_OldMode2', 'cus_OldMode3', 'cus_OldMode4', 'cus_OldMode5']);
+      expect(json(refused).lateWrites.stale.map((r: { id: string }) => r.id)).toEqual([
+        'cus_OldMode1',
+        'cus_OldMode2',
+        'cus_OldMode3',
+        'cus_OldMode4',
+        'cus_OldMode5',
+      ]);
       expect(json(refused).message).toContain('a backend or queue worker still running with the old configuration wrote them');
       expect(await count("SELECT count(*) AS n FROM stripe_customers WHERE stripe_customer_id LIKE 'cus_OldMode%'")).toBe(5);
 

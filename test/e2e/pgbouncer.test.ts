@@ -30,8 +30,12 @@ describe.skipIf(!existsSync(PGBOUNCER))('N gates through PgBouncer in transactio
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
     expect(runs.map((r) => json(r).decision).sort()).toEqual(['cleaned', 'match', 'match', 'match', 'match', 'match']);
     const { tables, accountsWithAnyConnectColumn } = seeded.E;
-    expect(await count('SELECT count(*) AS n FROM stripe_mode_gate.archive')).toBe(20_000 + tables.stripe_customers + tables.account_stripe_platforms + accountsWithAnyConnectColumn);
-    expect(await count('SELECT count(DISTINCT (table_name, row_id)) AS n FROM stripe_mode_gate.archive')).toBe(await count('SELECT count(*) AS n FROM stripe_mode_gate.archive'));
+    expect(await count('SELECT count(*) AS n FROM stripe_mode_gate.archive')).toBe(
+      20_000 + tables.stripe_customers + tables.account_stripe_platforms + accountsWithAnyConnectColumn,
+    );
+    expect(await count('SELECT count(DISTINCT (table_name, row_id)) AS n FROM stripe_mode_gate.archive')).toBe(
+      await count('SELECT count(*) AS n FROM stripe_mode_gate.archive'),
+    );
     // Nothing the gate set is left on the pooled server connections: another client sees the defaults.
     const pg = await import('pg');
     const client = new pg.default.Client({ connectionString: bouncer.url });

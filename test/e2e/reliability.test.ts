@@ -27,7 +27,9 @@ describe('N gates started at once on one switch, like N Kubernetes replicas', ()
     expect(Math.max(...runs.map((r) => r.ms))).toBeLessThan(lockWait * 1000);
     expect(await db.query("SELECT decision FROM stripe_mode_gate.run_log WHERE decision = 'cleaned'")).toHaveLength(1);
     const { tables, accountsWithAnyConnectColumn } = seeded.E;
-    expect(await count('SELECT count(*) AS n FROM stripe_mode_gate.archive')).toBe(50_000 + tables.stripe_customers + tables.account_stripe_platforms + accountsWithAnyConnectColumn);
+    expect(await count('SELECT count(*) AS n FROM stripe_mode_gate.archive')).toBe(
+      50_000 + tables.stripe_customers + tables.account_stripe_platforms + accountsWithAnyConnectColumn,
+    );
   }, 120_000);
 });
 
@@ -48,7 +50,14 @@ describe('SIGKILL at random moments of a large repair, again and again', () => {
     const ROUNDS = 10;
     for (let round = 0; round < ROUNDS; round++) {
       const child = spawn(process.execPath, [CLI, 'check'], {
-        env: { PATH: process.env.PATH, ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_MISMATCH: 'clean', STRIPE_GATE_STRIPE_API: 'off', STRIPE_GATE_SETTLE_SECONDS: '0' },
+        env: {
+          PATH: process.env.PATH,
+          ...LIVE_KEYS,
+          DATABASE_URL: db.url,
+          STRIPE_GATE_ON_MISMATCH: 'clean',
+          STRIPE_GATE_STRIPE_API: 'off',
+          STRIPE_GATE_SETTLE_SECONDS: '0',
+        },
         stdio: 'ignore',
       });
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -62,7 +71,9 @@ describe('SIGKILL at random moments of a large repair, again and again', () => {
       }
       const [marker] = await db.query<{ stripe_mode: string }>('SELECT stripe_mode FROM stripe_mode_gate.marker');
       const customers = await count('SELECT count(*) AS n FROM stripe_customers');
-      const archived = await count("SELECT count(*) AS n FROM stripe_mode_gate.archive a JOIN stripe_mode_gate.run_log r ON r.id = a.run_id WHERE r.restored_by IS NULL AND a.table_name = 'stripe_customers'");
+      const archived = await count(
+        "SELECT count(*) AS n FROM stripe_mode_gate.archive a JOIN stripe_mode_gate.run_log r ON r.id = a.run_id WHERE r.restored_by IS NULL AND a.table_name = 'stripe_customers'",
+      );
       rowsVerified += customers + archived;
       if (marker.stripe_mode === 'test') {
         // Old state: everything in place, nothing archived by an unrestored run.
@@ -77,7 +88,9 @@ describe('SIGKILL at random moments of a large repair, again and again', () => {
         expect(await db.checksums()).toEqual(original);
       }
     }
-    console.info(`kill rounds: ${ROUNDS} over a ${full.ms} ms clean, left the old state: ${ROUNDS - completed} (${killedMidway} killed while running), committed: ${completed}, rows verified: ${rowsVerified}`);
+    console.info(
+      `kill rounds: ${ROUNDS} over a ${full.ms} ms clean, left the old state: ${ROUNDS - completed} (${killedMidway} killed while running), committed: ${completed}, rows verified: ${rowsVerified}`,
+    );
     expect(killedMidway + completed).toBeGreaterThan(0);
   }, 240_000);
 });

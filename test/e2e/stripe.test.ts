@@ -21,7 +21,9 @@ describe('the built CLI and Stripe', () => {
     const recorded = await runCli(['check', '--json'], { ...env, ...TEST_KEYS });
     expect(json(recorded)).toMatchObject({ decision: 'recorded', configured: { platforms: { default: { accountId: 'acct_1CliA' } } } });
     // Something must exist to be stranded by the switch.
-    await db.query("CREATE TABLE stripe_customers (id bigserial PRIMARY KEY, name varchar NOT NULL, email varchar NOT NULL, stripe_customer_id varchar NOT NULL, deleted_at timestamp)");
+    await db.query(
+      'CREATE TABLE stripe_customers (id bigserial PRIMARY KEY, name varchar NOT NULL, email varchar NOT NULL, stripe_customer_id varchar NOT NULL, deleted_at timestamp)',
+    );
     await db.query("INSERT INTO stripe_customers (name, email, stripe_customer_id) VALUES ('A', 'a@example.com', 'cus_CliA1')");
 
     const other = await runCli(['check'], { ...env, STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY });
@@ -29,7 +31,12 @@ describe('the built CLI and Stripe', () => {
     expect(other.stdout).toContain('test keys (Stripe account acct_1CliA)');
     expect(other.stdout).toContain('test keys (Stripe account acct_1CliB)');
 
-    const down = await runCli(['check'], { ...env, STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY, STRIPE_GATE_STRIPE_API: 'required', STRIPE_GATE_STRIPE_API_URL: 'http://127.0.0.1:9' });
+    const down = await runCli(['check'], {
+      ...env,
+      STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY,
+      STRIPE_GATE_STRIPE_API: 'required',
+      STRIPE_GATE_STRIPE_API_URL: 'http://127.0.0.1:9',
+    });
     expect(down.code).toBe(69);
     expect(down.logs.at(-1)!.msg).toContain('STRIPE_GATE_STRIPE_API=required');
     expect(stripe.requests.map((r) => r.path)).toEqual(['/v1/account', '/v1/account']);

@@ -23,9 +23,13 @@ describe('stripe-mode-gate watch', () => {
     db = await freshDatabase('empty');
     docker = await startFakeDocker();
     // A marker says test keys; the container starts with live keys.
-    await db.query("CREATE SCHEMA stripe_mode_gate; CREATE TABLE stripe_mode_gate.marker (singleton boolean PRIMARY KEY DEFAULT true, stripe_mode text NOT NULL, saas_mode boolean NOT NULL, platforms jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), recorded_by text NOT NULL, run_id bigint)");
+    await db.query(
+      'CREATE SCHEMA stripe_mode_gate; CREATE TABLE stripe_mode_gate.marker (singleton boolean PRIMARY KEY DEFAULT true, stripe_mode text NOT NULL, saas_mode boolean NOT NULL, platforms jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), recorded_by text NOT NULL, run_id bigint)',
+    );
     await db.query("INSERT INTO stripe_mode_gate.marker (stripe_mode, saas_mode, platforms, recorded_by) VALUES ('test', false, '{}', 'test')");
-    await db.query("CREATE TABLE stripe_customers (id bigserial PRIMARY KEY, name varchar NOT NULL, email varchar NOT NULL, stripe_customer_id varchar NOT NULL)");
+    await db.query(
+      'CREATE TABLE stripe_customers (id bigserial PRIMARY KEY, name varchar NOT NULL, email varchar NOT NULL, stripe_customer_id varchar NOT NULL)',
+    );
     await db.query("INSERT INTO stripe_customers (name, email, stripe_customer_id) VALUES ('A', 'a@example.com', 'cus_W1')");
     docker.start({ id: 'b1', name: 'backend', labels: { 'stripe-mode-gate.protect': 'true' }, env: { ...LIVE_KEYS } });
 
@@ -65,17 +69,25 @@ describe('stripe-mode-gate watch', () => {
     expect(docker.stops).toEqual([]);
   });
 
-  it.skipIf(process.getuid?.() !== 0)('as a user the Docker socket does not admit, exits 78 with the fix after a few tries instead of retrying forever', async () => {
-    db = await freshDatabase('empty');
-    docker = await startFakeDocker(); // its socket is root's, in a directory only root may enter
-    const run = await runCli(['watch'], { DATABASE_URL: db.url, DOCKER_HOST: `unix://${docker.socket}`, STRIPE_GATE_HEALTH_FILE: '/dev/null/none' }, { uid: 1000, gid: 1000 });
-    expect(run.code).toBe(78);
-    const final = run.logs.at(-1)!;
-    expect(final.msg).toMatch(/^the watcher \(uid 1000\) may not use .*docker\.sock \(.*EACCES/);
-    expect(final.msg).toContain('group_add');
-    expect(final.msg).toContain('"0:0"');
-    expect(run.logs.filter((l) => l.msg === 'Docker Engine not reachable; retrying')).toHaveLength(2);
-  }, 30_000);
+  it.skipIf(process.getuid?.() !== 0)(
+    'as a user the Docker socket does not admit, exits 78 with the fix after a few tries instead of retrying forever',
+    async () => {
+      db = await freshDatabase('empty');
+      docker = await startFakeDocker(); // its socket is root's, in a directory only root may enter
+      const run = await runCli(
+        ['watch'],
+        { DATABASE_URL: db.url, DOCKER_HOST: `unix://${docker.socket}`, STRIPE_GATE_HEALTH_FILE: '/dev/null/none' },
+        { uid: 1000, gid: 1000 },
+      );
+      expect(run.code).toBe(78);
+      const final = run.logs.at(-1)!;
+      expect(final.msg).toMatch(/^the watcher \(uid 1000\) may not use .*docker\.sock \(.*EACCES/);
+      expect(final.msg).toContain('group_add');
+      expect(final.msg).toContain('"0:0"');
+      expect(run.logs.filter((l) => l.msg === 'Docker Engine not reachable; retrying')).toHaveLength(2);
+    },
+    30_000,
+  );
 
   it('health reports a watcher that reaches Docker and the database, and one that cannot reach the database', async () => {
     db = await freshDatabase('empty');
@@ -86,9 +98,16 @@ describe('stripe-mode-gate watch', () => {
     try {
       expect(await runCli(['health'], { STRIPE_GATE_HEALTH_FILE: healthy })).toMatchObject({ code: 0, stdout: 'no watcher runs here: nothing to report\n' });
       const good = startCli(['watch'], { DATABASE_URL: db.url, DOCKER_HOST: `unix://${docker.socket}`, STRIPE_GATE_HEALTH_FILE: healthy });
-      const bad = startCli(['watch'], { DATABASE_URL: 'postgresql://u:p@127.0.0.1:9/db', DOCKER_HOST: `unix://${docker.socket}`, STRIPE_GATE_HEALTH_FILE: sick });
+      const bad = startCli(['watch'], {
+        DATABASE_URL: 'postgresql://u:p@127.0.0.1:9/db',
+        DOCKER_HOST: `unix://${docker.socket}`,
+        STRIPE_GATE_HEALTH_FILE: sick,
+      });
       await until(() => judgeHealth(healthy)?.healthy === true, 'the watcher healthy');
-      expect(await runCli(['health'], { STRIPE_GATE_HEALTH_FILE: healthy })).toMatchObject({ code: 0, stdout: 'healthy: Docker and the database are reachable\n' });
+      expect(await runCli(['health'], { STRIPE_GATE_HEALTH_FILE: healthy })).toMatchObject({
+        code: 0,
+        stdout: 'healthy: Docker and the database are reachable\n',
+      });
       await until(() => judgeHealth(sick)?.why.includes('ECONNREFUSED') === true, 'the other watcher unhealthy');
       const unhealthy = await runCli(['health'], { STRIPE_GATE_HEALTH_FILE: sick });
       expect(unhealthy.code).toBe(1);

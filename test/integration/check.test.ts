@@ -136,9 +136,7 @@ describe.each(generations)('check on a Hi.Events %s database seeded with test-mo
 
   it('records the configuration when the tables hold no Stripe ids yet, and a switch then strands nothing', async () => {
     db = await freshDatabase(generation);
-    const tables = await db.query<{ table_name: string }>(
-      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
-    );
+    const tables = await db.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
     await db.query(`TRUNCATE ${tables.map((t) => `public."${t.table_name}"`).join(', ')} RESTART IDENTITY CASCADE`);
     expect((await check(TEST_KEYS)).result).toMatchObject({ decision: 'recorded', exitCode: 0 });
     expect(await marker()).toMatchObject({ stripe_mode: 'test', saas_mode: false });

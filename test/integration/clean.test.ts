@@ -51,7 +51,8 @@ describe.each(generations)('clean and restore on a Hi.Events %s database', (gene
     expect(await count('SELECT count(*) AS n FROM accounts')).toBe(s.tables.accounts);
     expect(await untouchedParts()).toEqual(before);
 
-    const archived = s.tables.stripe_customers + (s.tables.account_stripe_platforms ?? 0) + (s.tables.organizer_stripe_platforms ?? 0) + s.accountsWithAnyConnectColumn;
+    const archived =
+      s.tables.stripe_customers + (s.tables.account_stripe_platforms ?? 0) + (s.tables.organizer_stripe_platforms ?? 0) + s.accountsWithAnyConnectColumn;
     expect(await count('SELECT count(*) AS n FROM stripe_mode_gate.archive')).toBe(archived);
     expect(await marker()).toEqual({ stripe_mode: 'live', saas_mode: false });
     expect(await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'match' });
@@ -63,7 +64,7 @@ describe.each(generations)('clean and restore on a Hi.Events %s database', (gene
     const before = await db.checksums();
     const untouched = await untouchedParts();
     const platformCustomers = async () =>
-      s.customersInConnectedAccounts === null ? null : (await db!.query('SELECT * FROM stripe_customers WHERE stripe_account_id IS NULL ORDER BY id'));
+      s.customersInConnectedAccounts === null ? null : await db!.query('SELECT * FROM stripe_customers WHERE stripe_account_id IS NULL ORDER BY id');
     const platformBefore = await platformCustomers();
 
     const result = await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'false', STRIPE_GATE_ON_MISMATCH: 'clean' });
@@ -158,7 +159,9 @@ describe('restore after the schema moved on', () => {
     await check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
     const before = await db.query('SELECT * FROM stripe_customers ORDER BY id');
     await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
-    await db.query("ALTER TABLE stripe_customers ADD COLUMN email_lower text GENERATED ALWAYS AS (lower(email)) STORED, ADD COLUMN source text NOT NULL DEFAULT 'web'");
+    await db.query(
+      "ALTER TABLE stripe_customers ADD COLUMN email_lower text GENERATED ALWAYS AS (lower(email)) STORED, ADD COLUMN source text NOT NULL DEFAULT 'web'",
+    );
     await runRestore(await ctx(TEST_KEYS));
     const after = await db.query<Record<string, unknown>>('SELECT * FROM stripe_customers ORDER BY id');
     expect(after.map(({ email_lower: _e, source: _s, ...row }) => row)).toEqual(before);

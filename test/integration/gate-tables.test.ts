@@ -15,10 +15,29 @@ const { ctx, check, adoptTest, cleanToLive } = inProcessGate(() => db!.url);
 
 describe('tampered gate tables are refused, never guessed', () => {
   const cases: [string, string[], string][] = [
-    ['a marker with null platforms', ['ALTER TABLE stripe_mode_gate.marker ALTER COLUMN platforms DROP NOT NULL', 'UPDATE stripe_mode_gate.marker SET platforms = NULL'], 'the marker has platforms null'],
-    ['a marker with an unknown platform', [`UPDATE stripe_mode_gate.marker SET platforms = '{"us": {"accountId": null, "keyFingerprint": null}}'`], 'unknown platform "us"'],
-    ['two marker rows', ['ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_pkey', "INSERT INTO stripe_mode_gate.marker (singleton, stripe_mode, saas_mode, platforms, recorded_by) VALUES (true, 'live', false, '{}', 'x')"], 'more than one row'],
-    ['a mode in the wrong case', ['ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_stripe_mode_check', "UPDATE stripe_mode_gate.marker SET stripe_mode = 'Test'"], 'Stripe mode "Test"'],
+    [
+      'a marker with null platforms',
+      ['ALTER TABLE stripe_mode_gate.marker ALTER COLUMN platforms DROP NOT NULL', 'UPDATE stripe_mode_gate.marker SET platforms = NULL'],
+      'the marker has platforms null',
+    ],
+    [
+      'a marker with an unknown platform',
+      [`UPDATE stripe_mode_gate.marker SET platforms = '{"us": {"accountId": null, "keyFingerprint": null}}'`],
+      'unknown platform "us"',
+    ],
+    [
+      'two marker rows',
+      [
+        'ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_pkey',
+        "INSERT INTO stripe_mode_gate.marker (singleton, stripe_mode, saas_mode, platforms, recorded_by) VALUES (true, 'live', false, '{}', 'x')",
+      ],
+      'more than one row',
+    ],
+    [
+      'a mode in the wrong case',
+      ['ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_stripe_mode_check', "UPDATE stripe_mode_gate.marker SET stripe_mode = 'Test'"],
+      'Stripe mode "Test"',
+    ],
     ['a marker without its mode column', ['ALTER TABLE stripe_mode_gate.marker DROP COLUMN stripe_mode'], 'column "stripe_mode" does not exist'],
   ];
   it.each(cases)('%s', async (_name, tamper, named) => {
@@ -55,7 +74,6 @@ describe('tampered gate tables are refused, never guessed', () => {
     expect(await check(TEST_KEYS)).toMatchObject({ decision: 'match' });
   });
 });
-
 
 describe('the archive', () => {
   it('with a trigger that drops what it is given: the repair is refused and nothing is lost', async () => {

@@ -20,9 +20,7 @@ describe('objects in the database cannot redirect the gate', () => {
     await adoptTest();
     const before = await db.checksums();
     await db.query(`CREATE FUNCTION public.to_jsonb(stripe_customers) RETURNS jsonb LANGUAGE sql AS $$ SELECT '{"id": 0}'::jsonb $$`);
-    await db.query(
-      `CREATE FUNCTION public.jsonb_populate_record(stripe_customers, jsonb) RETURNS stripe_customers LANGUAGE sql AS $$ SELECT $1 $$`,
-    );
+    await db.query(`CREATE FUNCTION public.jsonb_populate_record(stripe_customers, jsonb) RETURNS stripe_customers LANGUAGE sql AS $$ SELECT $1 $$`);
     expect(await cleanToLive()).toMatchObject({ decision: 'cleaned' });
     const archived = await db.query<{ email: string }>("SELECT old_row->>'email' AS email FROM stripe_mode_gate.archive WHERE table_name = 'stripe_customers'");
     expect(archived).toHaveLength(6);
@@ -83,9 +81,15 @@ describe('Stripe tables the gate may not write', () => {
 
   it('a table referencing an empty Stripe table (Stripe Terminal) lets a new install record and a repair of the others run', async () => {
     db = await freshDatabase('empty');
-    await db.query('CREATE TABLE organizer_stripe_platforms (id bigserial PRIMARY KEY, organizer_id bigint NOT NULL, stripe_account_id varchar(255), deleted_at timestamp)');
-    await db.query('CREATE TABLE stripe_terminal_readers (id bigserial PRIMARY KEY, platform_id bigint REFERENCES organizer_stripe_platforms (id), stripe_reader_id varchar(255))');
-    await db.query('CREATE TABLE stripe_customers (id bigserial PRIMARY KEY, name varchar NOT NULL, email varchar NOT NULL, stripe_customer_id varchar NOT NULL, stripe_account_id varchar, deleted_at timestamp)');
+    await db.query(
+      'CREATE TABLE organizer_stripe_platforms (id bigserial PRIMARY KEY, organizer_id bigint NOT NULL, stripe_account_id varchar(255), deleted_at timestamp)',
+    );
+    await db.query(
+      'CREATE TABLE stripe_terminal_readers (id bigserial PRIMARY KEY, platform_id bigint REFERENCES organizer_stripe_platforms (id), stripe_reader_id varchar(255))',
+    );
+    await db.query(
+      'CREATE TABLE stripe_customers (id bigserial PRIMARY KEY, name varchar NOT NULL, email varchar NOT NULL, stripe_customer_id varchar NOT NULL, stripe_account_id varchar, deleted_at timestamp)',
+    );
     await db.query('CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$');
     await db.query('CREATE TRIGGER audit_customers AFTER INSERT ON stripe_customers FOR EACH ROW EXECUTE FUNCTION audit()');
     expect(await check(TEST_KEYS)).toMatchObject({ decision: 'recorded', exitCode: 0 });
@@ -112,7 +116,11 @@ describe('restore is exact', () => {
     await cleanToLive();
     await runRestore(await ctx(TEST_KEYS));
     expect(await db.checksums()).toEqual(before);
-    expect(await db.query("SELECT id, stripe_account_details IS NULL AS sql_null, notes::text AS notes FROM account_stripe_platforms WHERE id IN (1, 2) ORDER BY id")).toEqual([
+    expect(
+      await db.query(
+        'SELECT id, stripe_account_details IS NULL AS sql_null, notes::text AS notes FROM account_stripe_platforms WHERE id IN (1, 2) ORDER BY id',
+      ),
+    ).toEqual([
       { id: '1', sql_null: false, notes: '{"b": 1,   "a": [1, 2],  "b": 2}' },
       { id: '2', sql_null: true, notes: null },
     ]);
@@ -217,12 +225,12 @@ describe('what else could act on a repair', () => {
     expect(await db.checksums()).toEqual(before);
   });
 
-  it("a foreign key onto the Connect columns of accounts is refused by name: the reset would reach it", async () => {
+  it('a foreign key onto the Connect columns of accounts is refused by name: the reset would reach it', async () => {
     db = await freshDatabase('B');
     await adoptTest();
     await db.query('ALTER TABLE accounts ADD CONSTRAINT accounts_stripe_account_key UNIQUE (stripe_account_id)');
     await db.query('CREATE TABLE payout_notes (id serial PRIMARY KEY, stripe_account_id varchar REFERENCES accounts (stripe_account_id) ON UPDATE CASCADE)');
-    await db.query("INSERT INTO payout_notes (stripe_account_id) SELECT stripe_account_id FROM accounts WHERE stripe_account_id IS NOT NULL");
+    await db.query('INSERT INTO payout_notes (stripe_account_id) SELECT stripe_account_id FROM accounts WHERE stripe_account_id IS NOT NULL');
     const before = await db.checksums();
     const result = await cleanToLive();
     expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
@@ -255,7 +263,7 @@ describe('restore is exact for every kind of column', () => {
   it('json arrays, domains over jsonb, and odd column names, whatever standard_conforming_strings says', async () => {
     db = await freshDatabase('F');
     await db.query(`ALTER DATABASE ${db.name} SET standard_conforming_strings = off`);
-    await db.query("CREATE DOMAIN details AS jsonb");
+    await db.query('CREATE DOMAIN details AS jsonb');
     await db.query(`ALTER TABLE organizer_stripe_platforms ADD COLUMN history json[], ADD COLUMN extra details, ADD COLUMN "j\\'x" json`);
     await db.query(`UPDATE organizer_stripe_platforms SET history = ARRAY['{"b":1,  "b":2}'::json], extra = 'null', "j\\'x" = '{ "a" : 1 }'`);
     await adoptTest();
@@ -266,4 +274,3 @@ describe('restore is exact for every kind of column', () => {
     expect(await db.query('SELECT count(*)::int AS n FROM organizer_stripe_platforms WHERE extra IS NULL')).toEqual([{ n: 0 }]);
   });
 });
-

@@ -78,7 +78,9 @@ describe('writes after a repair', () => {
 
     const refused = await check(LIVE_KEYS);
     expect(refused).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
-    expect(refused.message).toMatch(/^Refused: after run #\d+ switched from test keys, SaaS mode off to live keys .*, rows were written with ids that Stripe does not know under the configured keys/);
+    expect(refused.message).toMatch(
+      /^Refused: after run #\d+ switched from test keys, SaaS mode off to live keys .*, rows were written with ids that Stripe does not know under the configured keys/,
+    );
     expect(refused.message).toContain("cus_LateOld1: No such customer: 'cus_LateOld1'; a similar object exists in test mode");
     expect(refused.message).toContain('cus_LateOld2');
     expect(refused.message).not.toContain('cus_NewLive1');
@@ -100,7 +102,9 @@ describe('writes after a repair', () => {
     expect(repaired.message).toContain('Repaired those rows: 1 Stripe customers (stripe_customers)');
     expect(await customers('cus_LateOld%')).toBe(0);
     expect(await customers('cus_NewLive%')).toBe(1);
-    const archived = await db!.query<{ id: string }>("SELECT old_row->>'stripe_customer_id' AS id FROM stripe_mode_gate.archive WHERE run_id = (SELECT max(run_id) FROM stripe_mode_gate.archive)");
+    const archived = await db!.query<{ id: string }>(
+      "SELECT old_row->>'stripe_customer_id' AS id FROM stripe_mode_gate.archive WHERE run_id = (SELECT max(run_id) FROM stripe_mode_gate.archive)",
+    );
     expect(archived).toEqual([{ id: 'cus_LateOld1' }]);
 
     // Nothing written since: the check is done, and a later start asks Stripe about nothing.
@@ -125,7 +129,10 @@ describe('writes after a repair', () => {
     const old = await cleanedToLive();
     await old.insert('cus_NewLive1');
     await old.end();
-    expect(await check({ ...LIVE_KEYS, STRIPE_GATE_SETTLE_SECONDS: '300' })).toMatchObject({ decision: 'match', lateWrites: { written: 1, asked: 1, stale: [] } });
+    expect(await check({ ...LIVE_KEYS, STRIPE_GATE_SETTLE_SECONDS: '300' })).toMatchObject({
+      decision: 'match',
+      lateWrites: { written: 1, asked: 1, stale: [] },
+    });
     expect(await unchecked()).not.toBeNull();
     expect(await check({ ...LIVE_KEYS, STRIPE_GATE_SETTLE_SECONDS: '0' })).toMatchObject({ decision: 'match' });
     expect(await unchecked()).toBeNull();
@@ -157,7 +164,9 @@ describe('writes after a repair', () => {
     await old.end();
     const off = await check({ ...LIVE_KEYS, STRIPE_GATE_STRIPE_API: 'off' });
     expect(off).toMatchObject({ decision: 'match' });
-    expect(off.message).toContain('STRIPE_GATE_STRIPE_API=off: whether a backend or worker still running with the old keys wrote some of them cannot be checked');
+    expect(off.message).toContain(
+      'STRIPE_GATE_STRIPE_API=off: whether a backend or worker still running with the old keys wrote some of them cannot be checked',
+    );
     expect(await unchecked()).toBeNull();
   });
 
@@ -181,7 +190,9 @@ describe('writes after a repair', () => {
       await early.query('BEGIN');
       await early.query('SELECT pg_catalog.txid_current()');
       expect(await check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'cleaned' });
-      await early.query("INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at) VALUES ('Early', 'e@example.com', 'cus_LateOld1', now(), now())");
+      await early.query(
+        "INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at) VALUES ('Early', 'e@example.com', 'cus_LateOld1', now(), now())",
+      );
       await early.query('COMMIT');
     } finally {
       await early.end();
@@ -233,12 +244,19 @@ describe('writes after a repair', () => {
     db = await freshDatabase('E');
     const saasOn = { ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'true' };
     expect(await check({ ...saasOn, STRIPE_GATE_ON_UNKNOWN: 'adopt', STRIPE_GATE_STRIPE_API: 'off' })).toMatchObject({ decision: 'adopted' });
-    expect(await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'false', STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'cleaned', changes: { scope: 'connect' } });
+    expect(await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'false', STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({
+      decision: 'cleaned',
+      changes: { scope: 'connect' },
+    });
     // The old SaaS backend connects an organizer's account after the repair.
-    await db.query("INSERT INTO account_stripe_platforms (account_id, stripe_account_id, created_at, updated_at) SELECT min(id), 'acct_1LateSaasConn', now(), now() FROM accounts");
+    await db.query(
+      "INSERT INTO account_stripe_platforms (account_id, stripe_account_id, created_at, updated_at) SELECT min(id), 'acct_1LateSaasConn', now(), now() FROM accounts",
+    );
     const refused = await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'false' });
     expect(refused).toMatchObject({ decision: 'refused-mismatch', exitCode: 65, changes: { repair: { account_stripe_platforms: { rows: 1 } } } });
-    expect(refused.message).toContain('rows were written with Connect values, which SaaS mode off strands (1 connected Stripe accounts (account_stripe_platforms))');
+    expect(refused.message).toContain(
+      'rows were written with Connect values, which SaaS mode off strands (1 connected Stripe accounts (account_stripe_platforms))',
+    );
     expect(await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'false', STRIPE_GATE_ON_MISMATCH: 'clean' })).toMatchObject({ decision: 'cleaned' });
     expect(await db.query("SELECT id FROM account_stripe_platforms WHERE stripe_account_id = 'acct_1LateSaasConn'")).toEqual([]);
     expect(await check({ ...TEST_KEYS, APP_SAAS_MODE_ENABLED: 'false' })).toMatchObject({ decision: 'match' });

@@ -13,7 +13,11 @@ afterEach(async () => {
   db = undefined;
 });
 const gate = inProcessGate(() => db!.url);
-const archived = async () => (await db!.query<{ run_id: string; n: string }>('SELECT run_id, count(*) AS n FROM stripe_mode_gate.archive GROUP BY 1 ORDER BY 1')).map((r) => [r.run_id, Number(r.n)]);
+const archived = async () =>
+  (await db!.query<{ run_id: string; n: string }>('SELECT run_id, count(*) AS n FROM stripe_mode_gate.archive GROUP BY 1 ORDER BY 1')).map((r) => [
+    r.run_id,
+    Number(r.n),
+  ]);
 const lastCleaned = async () => (await db!.query<{ id: string }>("SELECT max(id)::text AS id FROM stripe_mode_gate.run_log WHERE decision = 'cleaned'"))[0].id;
 
 describe('pruning the archive', () => {

@@ -12,8 +12,7 @@ afterEach(async () => {
   db = undefined;
 });
 
-const check = async (env: Record<string, string>) =>
-  runCheck((await gateContext({ DATABASE_URL: db!.url, STRIPE_GATE_SETTLE_SECONDS: '300', ...env })).ctx);
+const check = async (env: Record<string, string>) => runCheck((await gateContext({ DATABASE_URL: db!.url, STRIPE_GATE_SETTLE_SECONDS: '300', ...env })).ctx);
 const marker = async () => (await db!.query<{ stripe_mode: string }>('SELECT stripe_mode FROM stripe_mode_gate.marker'))[0];
 
 describe('a second configuration right after the marker changed', () => {

@@ -56,7 +56,11 @@ async function check(env: Record<string, string>) {
 }
 
 const marker = async () =>
-  (await db!.query<{ stripe_mode: string; platforms: Record<string, { accountId: string | null }> }>('SELECT stripe_mode, platforms FROM stripe_mode_gate.marker'))[0];
+  (
+    await db!.query<{ stripe_mode: string; platforms: Record<string, { accountId: string | null }> }>(
+      'SELECT stripe_mode, platforms FROM stripe_mode_gate.marker',
+    )
+  )[0];
 
 describe('the Stripe account of each key', () => {
   it('is recorded with one call for all platforms, and an unchanged key costs no call on later starts', async () => {
@@ -199,7 +203,9 @@ describe('when Stripe cannot be asked', () => {
     const result = await runCheck(g.ctx);
     expect(result).toMatchObject({ decision: 'recorded', exitCode: 0, configured: { stripeMode: 'test', platforms: { default: { accountId: null } } } });
     const warning = g.logs().find((l) => l.level === 40 && l.variable === 'STRIPE_SECRET_KEY');
-    expect(warning?.msg).toMatch(/^STRIPE_SECRET_KEY: Stripe rejected this key \(401: Invalid API Key provided.*payments will fail with this key until it is replaced/);
+    expect(warning?.msg).toMatch(
+      /^STRIPE_SECRET_KEY: Stripe rejected this key \(401: Invalid API Key provided.*payments will fail with this key until it is replaced/,
+    );
     expect(warning?.msg).toContain('no account is recorded');
     expect(await marker()).toMatchObject({ platforms: { default: { accountId: null } } });
   });
@@ -218,15 +224,19 @@ describe('when Stripe cannot be asked', () => {
     [400, 78, /^STRIPE_SECRET_KEY: Stripe refused GET \/v1\/account \(400: /],
     [429, 69, /Stripe could not be reached and STRIPE_GATE_STRIPE_API=required/],
     [500, 69, /Stripe could not be reached and STRIPE_GATE_STRIPE_API=required/],
-  ])('required: Stripe answering %i is reported as what it is (exit %i), never as a rejected key', async (status, exitCode, words) => {
-    db = await freshDatabase('empty');
-    stripe.behave({ failWith: status });
-    const g = await gate({ ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'required' });
-    const error = await runCheck(g.ctx).catch((e: Error & { exitCode: number }) => e);
-    expect(error).toMatchObject({ exitCode });
-    expect((error as Error).message).toMatch(words);
-    expect((error as Error).message).not.toContain('rejected this key');
-  }, 30_000);
+  ])(
+    'required: Stripe answering %i is reported as what it is (exit %i), never as a rejected key',
+    async (status, exitCode, words) => {
+      db = await freshDatabase('empty');
+      stripe.behave({ failWith: status });
+      const g = await gate({ ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'required' });
+      const error = await runCheck(g.ctx).catch((e: Error & { exitCode: number }) => e);
+      expect(error).toMatchObject({ exitCode });
+      expect((error as Error).message).toMatch(words);
+      expect((error as Error).message).not.toContain('rejected this key');
+    },
+    30_000,
+  );
 
   it('auto: the same answers are warnings naming what they are, and the backend may start', async () => {
     db = await freshDatabase('empty');
@@ -260,7 +270,7 @@ describe('STRIPE_GATE_ON_UNKNOWN=probe on ids without a marker', () => {
     expect(lookups.some((r) => r.stripeAccount === seededIds.connectAccounts.alpha)).toBe(true);
   });
 
-  it("treats ids Stripe says exist in the other mode as a switch from there: refused, or cleaned and restorable", async () => {
+  it('treats ids Stripe says exist in the other mode as a switch from there: refused, or cleaned and restorable', async () => {
     db = await freshDatabase('F');
     const before = await db.checksums();
     const refused = await check({ ...LIVE_KEYS, STRIPE_GATE_ON_UNKNOWN: 'probe' });
@@ -279,7 +289,9 @@ describe('STRIPE_GATE_ON_UNKNOWN=probe on ids without a marker', () => {
     db = await freshDatabase('B');
     const { result } = await check({ STRIPE_SECRET_KEY: OTHER_ACCOUNT_KEY, STRIPE_GATE_ON_UNKNOWN: 'probe' });
     expect(result).toMatchObject({ decision: 'refused-unknown', exitCode: 66 });
-    expect(result.message).toMatch(/could not tell: Stripe did not say where they come from \(cus_\w+: The provided key 'sk_test_\*\*\*\*\w{4}' does not have access/);
+    expect(result.message).toMatch(
+      /could not tell: Stripe did not say where they come from \(cus_\w+: The provided key 'sk_test_\*\*\*\*\w{4}' does not have access/,
+    );
     // Every sampled id is asked about, and named.
     const lookups = stripe.requests.filter((r) => r.path !== '/v1/account');
     expect(lookups.length).toBeGreaterThan(1);

@@ -49,7 +49,7 @@ describe('a schema the gate does not know', () => {
   it('never repairs a table with a trigger of its own', async () => {
     db = await freshDatabase('E');
     await run({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' });
-    await db.query("CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$");
+    await db.query('CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$');
     await db.query('CREATE TRIGGER customers_audit BEFORE DELETE ON stripe_customers FOR EACH ROW EXECUTE FUNCTION audit()');
     const before = await db.checksums();
     const result = await run({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });

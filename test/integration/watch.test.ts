@@ -37,7 +37,6 @@ async function watch(env: Record<string, string> = {}) {
   return gate;
 }
 
-
 describe('watch, the sidecar', () => {
   it('at start, stops a protected container with mismatching keys and leaves the others running', async () => {
     docker.start({ id: 'c1', name: 'hievents-backend-1', labels: PROTECT, env: { ...LIVE_KEYS } });
@@ -94,8 +93,10 @@ describe('watch, the sidecar', () => {
     expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'test' }]);
   });
 
-  it('never lets a container switch the marker, even with nothing stranded yet: that is the init gate\'s to record', async () => {
-    await db.query('TRUNCATE stripe_customers, account_stripe_platforms; UPDATE accounts SET stripe_account_id = NULL, stripe_connect_account_type = NULL, stripe_connect_setup_complete = false');
+  it("never lets a container switch the marker, even with nothing stranded yet: that is the init gate's to record", async () => {
+    await db.query(
+      'TRUNCATE stripe_customers, account_stripe_platforms; UPDATE accounts SET stripe_account_id = NULL, stripe_connect_account_type = NULL, stripe_connect_setup_complete = false',
+    );
     const gate = await watch();
     docker.start({ id: 'l', name: 'live-backend', labels: PROTECT, env: { ...LIVE_KEYS } });
     await until(() => docker.stops.includes('live-backend'), 'the stop');
@@ -105,7 +106,7 @@ describe('watch, the sidecar', () => {
     expect(await runCheck((await gateContext({ DATABASE_URL: db.url, ...LIVE_KEYS })).ctx)).toMatchObject({ decision: 'updated' });
   });
 
-  it('leaves a container running when the database refuses the write (read-only): not the container\'s fault', async () => {
+  it("leaves a container running when the database refuses the write (read-only): not the container's fault", async () => {
     await db.query('DROP SCHEMA stripe_mode_gate CASCADE; TRUNCATE stripe_customers, account_stripe_platforms');
     await db.query('UPDATE accounts SET stripe_account_id = NULL, stripe_connect_account_type = NULL, stripe_connect_setup_complete = false');
     await db.query(`ALTER DATABASE ${db.name} SET default_transaction_read_only = on`);
@@ -145,7 +146,11 @@ describe('watch, the sidecar', () => {
   });
 
   it('exits within 2 s of SIGTERM even while a judgement waits for the database', async () => {
-    const gate = await gateContext({ DATABASE_URL: 'postgresql://u:p@127.0.0.1:9/x', STRIPE_GATE_DB_WAIT_SECONDS: '60', DOCKER_HOST: `unix://${docker.socket}` });
+    const gate = await gateContext({
+      DATABASE_URL: 'postgresql://u:p@127.0.0.1:9/x',
+      STRIPE_GATE_DB_WAIT_SECONDS: '60',
+      DOCKER_HOST: `unix://${docker.socket}`,
+    });
     watching = runWatch(gate.ctx, controller.signal);
     docker.start({ id: 'w', name: 'waiting-backend', labels: PROTECT, env: { ...LIVE_KEYS } });
     await until(() => gate.logs().some((l) => String(l.msg).includes('database not reachable yet')), 'the database wait');
@@ -156,7 +161,11 @@ describe('watch, the sidecar', () => {
   });
 
   it('never stops a container it cannot decide for (database away), and stops one with invalid keys', async () => {
-    const gate = await gateContext({ DATABASE_URL: 'postgresql://u:p@127.0.0.1:9/x', STRIPE_GATE_DB_WAIT_SECONDS: '0', DOCKER_HOST: `unix://${docker.socket}` });
+    const gate = await gateContext({
+      DATABASE_URL: 'postgresql://u:p@127.0.0.1:9/x',
+      STRIPE_GATE_DB_WAIT_SECONDS: '0',
+      DOCKER_HOST: `unix://${docker.socket}`,
+    });
     watching = runWatch(gate.ctx, controller.signal);
     docker.start({ id: 'x', name: 'backend', labels: PROTECT, env: { ...LIVE_KEYS } });
     docker.start({ id: 'y', name: 'typo', labels: PROTECT, env: { STRIPE_SECRET_KEY: 'pk_live_51NotASecretKey' } });
@@ -196,7 +205,9 @@ describe('watch, the sidecar', () => {
       const gate = await watch({ STRIPE_GATE_STRIPE_API: 'required', STRIPE_GATE_STRIPE_API_URL: stripe.url });
       docker.start({ id: 'u', name: 'wrong-url', labels: PROTECT, env: { ...LIVE_KEYS } });
       await until(() => gate.logs().some((l) => l.container === 'wrong-url' && String(l.msg).startsWith('could not decide')), 'the judgement');
-      expect(gate.logs().find((l) => l.container === 'wrong-url' && String(l.msg).startsWith('could not decide'))!.reason).toContain("STRIPE_GATE_STRIPE_API_URL does not point at Stripe's API");
+      expect(gate.logs().find((l) => l.container === 'wrong-url' && String(l.msg).startsWith('could not decide'))!.reason).toContain(
+        "STRIPE_GATE_STRIPE_API_URL does not point at Stripe's API",
+      );
       expect(docker.stops).toEqual([]);
     } finally {
       await stripe.close();

@@ -18,7 +18,11 @@ export interface CliRun {
  * Starts the built CLI as an operator would: a clean environment holding only `env`. `done` settles when it
  * exits; every run's output is scanned for every secret the tests use.
  */
-export function startCli(args: string[], env: Record<string, string | undefined>, as: { uid?: number; gid?: number } = {}): { child: ChildProcess; done: Promise<CliRun> } {
+export function startCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  as: { uid?: number; gid?: number } = {},
+): { child: ChildProcess; done: Promise<CliRun> } {
   const started = Date.now();
   const child = spawn(process.execPath, [CLI, ...args], {
     ...as,

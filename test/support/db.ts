@@ -36,14 +36,10 @@ export async function freshDatabase(generation: Generation | 'empty'): Promise<T
     url,
     query,
     async checksums() {
-      const tables = await query<{ table_name: string }>(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
-      );
+      const tables = await query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
       const sums: Record<string, string> = {};
       for (const { table_name } of tables) {
-        const [row] = await query<{ sum: string | null }>(
-          `SELECT md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS sum FROM public."${table_name}" t`,
-        );
+        const [row] = await query<{ sum: string | null }>(`SELECT md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS sum FROM public."${table_name}" t`);
         sums[table_name] = row.sum ?? 'empty';
       }
       return sums;

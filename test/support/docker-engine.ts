@@ -22,9 +22,13 @@ export interface DockerEngine {
 
 function ensureInstalled(): void {
   if (existsSync('/usr/sbin/dockerd') && existsSync('/usr/bin/docker-compose')) return;
-  if (userInfo().uid !== 0) throw new Error('the Docker tests need dockerd and docker-compose (apt-get install docker.io docker-compose), or root to install them');
+  if (userInfo().uid !== 0)
+    throw new Error('the Docker tests need dockerd and docker-compose (apt-get install docker.io docker-compose), or root to install them');
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'docker.io', 'docker-compose'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', ['install', '-y', '-qq', 'docker.io', 'docker-compose'], {
+    stdio: 'ignore',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 export async function startDockerEngine(): Promise<DockerEngine> {
@@ -34,7 +38,18 @@ export async function startDockerEngine(): Promise<DockerEngine> {
   const log = openSync(join(dir, 'dockerd.log'), 'a');
   const daemon: ChildProcess = spawn(
     'dockerd',
-    ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', `unix://${socket}`, '--pidfile', join(dir, 'docker.pid'), '--bridge=none', '--iptables=false'],
+    [
+      '--data-root',
+      join(dir, 'data'),
+      '--exec-root',
+      join(dir, 'exec'),
+      '-H',
+      `unix://${socket}`,
+      '--pidfile',
+      join(dir, 'docker.pid'),
+      '--bridge=none',
+      '--iptables=false',
+    ],
     { stdio: ['ignore', log, log] },
   );
   const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
@@ -73,11 +88,19 @@ export async function startDockerEngine(): Promise<DockerEngine> {
 /** The Node base image from this machine's node and npm, with its CA bundle (npm reaches the registry). */
 export function importBaseImage(engine: DockerEngine, script: string): void {
   const tarball = execFileSync('bash', [script], { maxBuffer: 1 << 30 });
-  execFileSync(existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker', [
-    'import',
-    '--change', 'ENV PATH=/usr/local/bin:/usr/bin:/bin',
-    '--change', 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
-    '--change', 'WORKDIR /app',
-    '-', BASE_IMAGE,
-  ], { env: engine.env, input: tarball, stdio: ['pipe', 'ignore', 'pipe'] });
+  execFileSync(
+    existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker',
+    [
+      'import',
+      '--change',
+      'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+      '--change',
+      'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+      '--change',
+      'WORKDIR /app',
+      '-',
+      BASE_IMAGE,
+    ],
+    { env: engine.env, input: tarball, stdio: ['pipe', 'ignore', 'pipe'] },
+  );
 }

@@ -50,7 +50,11 @@ export async function startFakeDocker(): Promise<FakeDocker> {
         const path = (req.url ?? '').replace(/^\/v\d+\.\d+/, '').split('?')[0];
         if (req.method === 'GET' && path === '/containers/json') {
           if (failing.list > 0 && failing.list--) return json(res, 500, { message: 'listing failed' });
-          return json(res, 200, [...containers.values()].filter((c) => c.running).map((c) => ({ Id: c.id, Names: [`/${c.name}`], Labels: c.labels ?? {}, State: 'running' })));
+          return json(
+            res,
+            200,
+            [...containers.values()].filter((c) => c.running).map((c) => ({ Id: c.id, Names: [`/${c.name}`], Labels: c.labels ?? {}, State: 'running' })),
+          );
         }
         const inspect = /^\/containers\/([^/]+)\/json$/.exec(path);
         if (req.method === 'GET' && inspect) {
@@ -94,7 +98,15 @@ export async function startFakeDocker(): Promise<FakeDocker> {
     start(container) {
       const c = { ...container, running: true };
       containers.set(c.id, c);
-      const event = { status: 'start', id: c.id, from: 'image', Type: 'container', Action: 'start', Actor: { ID: c.id, Attributes: { name: c.name, ...(c.labels ?? {}) } }, time: Math.floor(Date.now() / 1000) };
+      const event = {
+        status: 'start',
+        id: c.id,
+        from: 'image',
+        Type: 'container',
+        Action: 'start',
+        Actor: { ID: c.id, Attributes: { name: c.name, ...(c.labels ?? {}) } },
+        time: Math.floor(Date.now() / 1000),
+      };
       // Split across two chunks, as the Engine's stream may be.
       const line = `${JSON.stringify(event)}\n`;
       for (const s of streams) {

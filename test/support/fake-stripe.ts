@@ -84,7 +84,12 @@ export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
       if (found && found.platform === account && found.mode === mode) return send(res, 200, { id, object: 'account', livemode: mode === 'live' });
       if (found && found.platform === account) {
         const was = otherMode(mode);
-        return error(res, 400, 'invalid_request_error', `The account ${id} was a ${was} account created with a ${was}mode key, and therefore can only be used with ${was}mode keys.`);
+        return error(
+          res,
+          400,
+          'invalid_request_error',
+          `The account ${id} was a ${was} account created with a ${was}mode key, and therefore can only be used with ${was}mode keys.`,
+        );
       }
       return noAccess(res, key, id);
     }
@@ -101,7 +106,9 @@ export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    behave: (b) => void (behaviour = b),
+    behave: (b) => {
+      behaviour = b;
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -20,4 +20,3 @@ export const brokenPassword = fc
 export function pieces(secret: string): string[] {
   return Array.from({ length: Math.max(0, secret.length - 3) }, (_, i) => secret.slice(i, i + 4));
 }
-

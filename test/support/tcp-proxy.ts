@@ -33,7 +33,9 @@ export async function startStallingProxy(url: string): Promise<StallingProxy> {
   through.port = String((server.address() as { port: number }).port);
   return {
     url: through.toString(),
-    stall: () => void (stalled = true),
+    stall: () => {
+      stalled = true;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -12,7 +12,10 @@ function shape(name: 'A' | 'B' | 'C' | 'D' | 'E' | 'F'): PresentSchema {
   const table = (columns: Record<string, string>) => new Map(Object.entries(columns));
   const present = new Map<string, Map<string, string>>();
   const ts = 'timestamp without time zone';
-  present.set('accounts', table({ id: 'bigint', stripe_account_id: V, stripe_connect_setup_complete: 'boolean', ...(at('B') ? { stripe_connect_account_type: V } : {}) }));
+  present.set(
+    'accounts',
+    table({ id: 'bigint', stripe_account_id: V, stripe_connect_setup_complete: 'boolean', ...(at('B') ? { stripe_connect_account_type: V } : {}) }),
+  );
   present.set('stripe_customers', table({ id: 'bigint', email: V, stripe_customer_id: V, deleted_at: ts, ...(at('B') ? { stripe_account_id: V } : {}) }));
   present.set('stripe_payments', table({ id: 'bigint', payment_intent_id: V, charge_id: V, ...(at('E') ? { payout_id: V } : {}) }));
   if (at('B')) present.set('order_refunds', table({ id: 'integer', refund_id: V, payment_provider: V }));

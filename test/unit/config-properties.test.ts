@@ -12,7 +12,19 @@ const PUBLIC_KEY = /^pk_(?:test|live)_[A-Za-z0-9]+$/;
 const hostile = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom("'; DROP TABLE accounts; --", '"quoted"', ' sk_test_51Spaced ', 'sk_org_51Abc', 'pk_test_51Abc', 'sk_live_51Abc\n', 'rk_prod_x', '%00', '\u0000', 'NULL', '１２３'),
+  fc.constantFrom(
+    "'; DROP TABLE accounts; --",
+    '"quoted"',
+    ' sk_test_51Spaced ',
+    'sk_org_51Abc',
+    'pk_test_51Abc',
+    'sk_live_51Abc\n',
+    'rk_prod_x',
+    '%00',
+    '\u0000',
+    'NULL',
+    '１２３',
+  ),
   fc.string({ minLength: 5000, maxLength: 20000 }),
 );
 

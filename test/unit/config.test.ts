@@ -44,7 +44,15 @@ describe('database settings follow Laravel', () => {
       DB_PASSWORD: 'pw',
       DATABASE_URL: 'postgresql://postgres:s%40cret@postgres/hi-events?sslmode=disable',
     }).database;
-    expect(db).toEqual({ host: 'postgres', port: 6543, database: 'hi-events', user: 'postgres', password: 's@cret', sslmode: 'disable', answerTimeoutMs: 725_000 });
+    expect(db).toEqual({
+      host: 'postgres',
+      port: 6543,
+      database: 'hi-events',
+      user: 'postgres',
+      password: 's@cret',
+      sslmode: 'disable',
+      answerTimeoutMs: 725_000,
+    });
   });
 
   it('accepts postgres:// and pgsql:// and an IPv6 host', () => {
@@ -183,12 +191,16 @@ describe("the gate's own settings", () => {
   });
 
   it('takes no statement timeout of 0, which would mean no bound at all', () => {
-    expect(problemsOf({ STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '0' })).toEqual(['STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: expected a whole number of seconds from 1 to 1000000']);
+    expect(problemsOf({ STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '0' })).toEqual([
+      'STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: expected a whole number of seconds from 1 to 1000000',
+    ]);
     expect(load({ STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '30' }).gate.statementTimeoutSeconds).toBe(30);
   });
 
   it('refuses waits past what timers and PostgreSQL timeouts hold (STRIPE_GATE_LOCK_WAIT_SECONDS=2147484 exited 70 once)', () => {
-    expect(problemsOf({ STRIPE_GATE_LOCK_WAIT_SECONDS: '2147484' })).toEqual(['STRIPE_GATE_LOCK_WAIT_SECONDS: expected a whole number of seconds from 0 to 1000000']);
+    expect(problemsOf({ STRIPE_GATE_LOCK_WAIT_SECONDS: '2147484' })).toEqual([
+      'STRIPE_GATE_LOCK_WAIT_SECONDS: expected a whole number of seconds from 0 to 1000000',
+    ]);
     const longest = load({ STRIPE_GATE_LOCK_WAIT_SECONDS: '1000000', STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: '1000000' });
     expect(longest.database.answerTimeoutMs).toBeLessThanOrEqual(2 ** 31 - 1);
   });
@@ -196,7 +208,9 @@ describe("the gate's own settings", () => {
   it('takes STRIPE_GATE_ARCHIVE_DAYS from 1 to 36500, unset by default', () => {
     expect(load({ STRIPE_GATE_ARCHIVE_DAYS: '30' }).gate.archiveDays).toBe(30);
     for (const value of ['0', '36501', '1.5', 'month']) {
-      expect(problemsOf({ STRIPE_GATE_ARCHIVE_DAYS: value })).toEqual(['STRIPE_GATE_ARCHIVE_DAYS: expected a whole number of days from 1 to 36500, or empty to keep archives until pruned']);
+      expect(problemsOf({ STRIPE_GATE_ARCHIVE_DAYS: value })).toEqual([
+        'STRIPE_GATE_ARCHIVE_DAYS: expected a whole number of days from 1 to 36500, or empty to keep archives until pruned',
+      ]);
     }
   });
 
@@ -251,7 +265,10 @@ describe("the backend's variables are read through Laravel's env()", () => {
 describe('TLS to the database', () => {
   it('takes sslrootcert from DATABASE_URL, and names a missing file', () => {
     const file = new URL(import.meta.url).pathname;
-    expect(load({ DATABASE_URL: `postgresql://u@h/db?sslmode=verify-full&sslrootcert=${file}` }).database).toMatchObject({ sslmode: 'verify-full', sslrootcert: file });
+    expect(load({ DATABASE_URL: `postgresql://u@h/db?sslmode=verify-full&sslrootcert=${file}` }).database).toMatchObject({
+      sslmode: 'verify-full',
+      sslrootcert: file,
+    });
     expect(problemsOf({ DATABASE_URL: 'postgresql://u@h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem' })).toEqual([
       'DATABASE_URL: the sslrootcert file does not exist',
     ]);

@@ -38,7 +38,12 @@ describe('logs never carry a secret', () => {
     });
     expect(out).not.toContain('plain-db-password');
     expect(out).not.toContain(JSON.stringify(password).slice(1, -1));
-    expect(out.split('\n').filter(Boolean).every((line) => JSON.parse(line))).toBe(true);
+    expect(
+      out
+        .split('\n')
+        .filter(Boolean)
+        .every((line) => JSON.parse(line)),
+    ).toBe(true);
   });
 
   it('leaves short values alone rather than blanking ordinary words', () => {
