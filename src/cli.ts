@@ -19,6 +19,7 @@ import { judgeHealth } from './docker/health.js';
 const ENVIRONMENT_HELP = `
 Variables (the backend's own names, so one env file serves both):
   DATABASE_URL, or DB_HOST DB_PORT DB_DATABASE DB_USERNAME DB_PASSWORD (Laravel's precedence; sslmode in the URL)
+  DB_CONNECTION=pgsql (the only one supported)
   STRIPE_SECRET_KEY STRIPE_PUBLIC_KEY, STRIPE_CA_* / STRIPE_IE_* (falling back to the plain pair)
   APP_SAAS_MODE_ENABLED (read as Hi.Events reads it)
   STRIPE_GATE_ON_MISMATCH=refuse|clean   STRIPE_GATE_ON_UNKNOWN=refuse|adopt|probe
@@ -28,7 +29,7 @@ Variables (the backend's own names, so one env file serves both):
   STRIPE_GATE_TERMINATION_LOG   STRIPE_GATE_HEALTH_FILE (watch, health)   STRIPE_GATE_ARCHIVE_DAYS (unset: keep until pruned)   LOG_LEVEL=info   LOG_FORMAT=json|pretty
 
 Exit codes:
-  0 ok   64 usage   65 refused: marker and configuration differ   66 refused: Stripe ids of unknown origin
+  0 ok   1 unhealthy (health only)   64 usage   65 refused: marker and configuration differ   66 refused: Stripe ids of unknown origin
   69 database (or Stripe) unavailable   70 internal error   75 lock not obtained in time   78 invalid configuration
   130/143 stopped by SIGINT/SIGTERM (nothing uncommitted is kept)`;
 

@@ -116,6 +116,9 @@ const gateSpecs = {
   DOCKER_HOST: dockerHost({ default: { socketPath: '/var/run/docker.sock' }, desc: 'unix:///path/to/docker.sock or tcp://host:port' }),
 };
 
+/** The gate's own variables, by name: what --help and the README must document (tested). */
+export const GATE_VARIABLES = Object.keys(gateSpecs);
+
 /**
  * Parses the environment into a typed, frozen configuration, reporting every invalid setting at once
  * (ConfigError, exit 78). The environment is a parameter so tests pass plain objects.

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { GATE_VARIABLES } from '../../src/config/env.js';
+import { ExitCode } from '../../src/errors.js';
 import { runCli } from '../support/cli.js';
 import { freshDatabase } from '../support/db.js';
 import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
@@ -18,6 +20,20 @@ describe('the command line', () => {
   it('lists the flags of each command', async () => {
     expect((await runCli(['plan', '--help'], {})).stdout).toContain('--exit-code');
     expect((await runCli(['adopt', '--help'], {})).stdout).toMatch(/--mode <mode>[\s\S]*"test",\s+"live"/);
+  });
+
+  it('documents every variable it validates and every exit code, in --help and in the README', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const help = (await runCli(['--help'], {})).stdout + (await runCli(['watch', '--help'], {})).stdout;
+    for (const name of [...GATE_VARIABLES, 'DB_CONNECTION', 'LOG_LEVEL', 'LOG_FORMAT', 'APP_SAAS_MODE_ENABLED', 'DATABASE_URL']) {
+      expect(readme, `${name} in the README`).toContain(`\`${name}\``);
+      expect(help, `${name} in --help`).toContain(name);
+    }
+    const exitTable = readme.slice(readme.indexOf('## Exit codes'), readme.indexOf('## Troubleshooting'));
+    for (const code of Object.values(ExitCode)) {
+      expect(exitTable, `exit code ${code} in the README`).toMatch(new RegExp(`^\\| ${code} \\|`, 'm'));
+      expect(help, `exit code ${code} in --help`).toMatch(new RegExp(`\\b${code} [a-z]`));
+    }
   });
 
   it('prints its version', async () => {
