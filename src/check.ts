@@ -112,7 +112,6 @@ async function pruneOld(client: Client, ctx: CheckContext): Promise<void> {
 /** The init job (and the watcher's judgement of a container): connect, lock, decide, act, release. */
 export async function runCheck(ctx: CheckContext): Promise<CheckResult> {
   const { config, log } = ctx;
-  for (const warning of config.warnings) log.warn(warning);
   if (!configuredState(config)) return resultOf(skippedAssessment());
   return withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
     withGateLock(

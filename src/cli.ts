@@ -84,6 +84,8 @@ async function run(action: Action, json = false, { signals = true } = {}): Promi
     terminationLog = config.gate.terminationLog;
     scrub = createScrubber(config.secrets);
     log = await gateLogger(config);
+    // Every command reads the configuration the same way, so every command says how it read it.
+    for (const warning of config.warnings) log.warn(warning);
     const outcome = await action({ config, log, print: (text) => process.stdout.write(`${scrub(text)}\n`) });
     if (outcome.reason) writeTerminationLog(terminationLog, scrub(outcome.reason), log);
     return outcome.exitCode;

@@ -106,6 +106,7 @@ async function judge(docker: Docker, ctx: CheckContext, container: ContainerInfo
   }
   // The container's own keys are Stripe-shaped, so the watcher's scrubbing of that shape covers them.
   const containerLog = log.child({ container: container.name, containerStripeMode: config.stripe?.mode ?? 'none' });
+  for (const warning of config.warnings) containerLog.warn(warning);
   try {
     const result = await runCheck({ config, log: containerLog });
     if (MAY_RUN.includes(result.decision)) {

@@ -36,6 +36,17 @@ describe('the command line', () => {
     }
   });
 
+  it.each([[['check']], [['adopt', '--mode', 'test']], [['plan']], [['status']]])('%j says how it read APP_SAAS_MODE_ENABLED=off (on, as Hi.Events reads it)', async (args) => {
+    const db = await freshDatabase('empty');
+    try {
+      const run = await runCli(args, { ...TEST_KEYS, DATABASE_URL: db.url, APP_SAAS_MODE_ENABLED: 'off' });
+      expect(run.code).toBe(0);
+      expect(run.logs.some((l) => l.level === 40 && String(l.msg).includes('reads this value as true'))).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('prints its version', async () => {
     const run = await runCli(['--version'], {});
     expect(run).toMatchObject({ code: 0, stdout: `${version}\n` });
