@@ -64,10 +64,12 @@ function exitOnSignals(log: () => Logger | undefined, terminationLog: () => stri
 }
 
 /**
- * Sets up configuration and logging, runs one command, and turns every outcome into an exit code. With
- * --json, a failure prints a JSON document too, so that scripts always get one.
+ * Sets up configuration and logging, runs one command, and turns every outcome into an exit code. It prints
+ * what the command has to say: text, or with --json one document in the envelope every command shares,
+ * `{ command, exitCode, message, ... }`; a failure too (`decision: null`, `error`, and `problems` for an
+ * invalid configuration), so that scripts always get one.
  */
-async function run(action: Action, json = false, { signals = true } = {}): Promise<ExitCodeValue> {
+async function run(command: string, action: Action, json = false, { signals = true } = {}): Promise<ExitCodeValue> {
   const env = process.env;
   let log: Logger | undefined;
   // Taken before the rest of the configuration, so that an invalid setting is written there too.
@@ -86,8 +88,12 @@ async function run(action: Action, json = false, { signals = true } = {}): Promi
     log = await gateLogger(config);
     // Every command reads the configuration the same way, so every command says how it read it.
     for (const warning of config.warnings) log.warn(warning);
-    const outcome = await action({ config, log, print: (text) => process.stdout.write(`${scrub(text)}\n`) });
+    const print = (text: string) => process.stdout.write(`${scrub(text)}\n`);
+    const outcome = await action({ config, log, print });
     if (outcome.reason) writeTerminationLog(terminationLog, scrub(outcome.reason), log);
+    const { output } = outcome;
+    if (output && json) print(JSON.stringify({ command, exitCode: outcome.exitCode, message: output.message, ...output.json }, null, 2));
+    else if (output) print(output.text ?? output.message);
     return outcome.exitCode;
   } catch (error) {
     // Before the configuration is read, the log settings are taken as they are (invalid ones: the defaults).
@@ -99,7 +105,7 @@ async function run(action: Action, json = false, { signals = true } = {}): Promi
     else log.error({ err: error, exitCode: ExitCode.internal }, message);
     writeTerminationLog(terminationLog, scrub(message), log);
     const exitCode = gateError ? error.exitCode : ExitCode.internal;
-    if (json) process.stdout.write(`${scrub(JSON.stringify({ decision: null, exitCode, error: message, ...problems }, null, 2))}\n`);
+    if (json) process.stdout.write(`${scrub(JSON.stringify({ command, decision: null, exitCode, message, error: message, ...problems }, null, 2))}\n`);
     return exitCode;
   } finally {
     release();
@@ -132,49 +138,51 @@ function program(setExit: (code: ExitCodeValue, now?: boolean) => void): Command
     .version(VERSION, '--version')
     .exitOverride()
     .addHelpText('after', ENVIRONMENT_HELP);
-  const runAction = async (fn: Action, json?: boolean, options?: { signals: boolean }) => setExit(await run(fn, json, options), options?.signals === false);
+  const runAction = async (command: string, fn: Action, json?: boolean, options?: { signals: boolean }) =>
+    setExit(await run(command, fn, json, options), options?.signals === false);
 
   cli
     .command('check', { isDefault: true })
     .description('the init job: compare the stored marker with the configuration, then start, record, repair or refuse')
     .option('--json', 'print the result as one JSON document on stdout')
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action((options) => runAction((ctx) => checkCommand(ctx, options), options.json));
+    .action((options) => runAction('check', (ctx) => checkCommand(ctx), options.json));
   cli
     .command('plan')
     .description('show what check would do now and the rows it would touch; changes nothing')
     .option('--json', 'print the plan as one JSON document on stdout')
     .option('--exit-code', "exit with the decision's exit code instead of 0")
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action((options) => runAction((ctx) => planCommand(ctx, options), options.json));
+    .action((options) => runAction('plan', (ctx) => planCommand(ctx, options), options.json));
   cli
     .command('status')
     .description('show the marker, the configuration, Stripe id counts per table and the last runs')
     .option('--json', 'print the status as one JSON document on stdout')
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action((options) => runAction((ctx) => statusCommand(ctx, options), options.json));
+    .action((options) => runAction('status', (ctx) => statusCommand(ctx), options.json));
   cli
     .command('adopt')
     .description('declare what the existing Stripe ids were created under, without changing them')
     .addOption(new Option('--mode <mode>', 'the Stripe mode the ids were created in').choices(['test', 'live']).makeOptionMandatory())
     .addOption(new Option('--saas <bool>', 'whether SaaS mode was on (default: as configured now)').choices(['true', 'false']))
     .option('--force', 'replace a marker that says otherwise')
+    .option('--json', 'print the result as one JSON document on stdout')
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action((options) => runAction((ctx) => adoptCommand(ctx, options)));
+    .action((options) => runAction('adopt', (ctx) => adoptCommand(ctx, options), options.json));
   cli
     .command('restore')
     .description('put back what a cleaned run archived, and the marker it replaced, in one transaction')
     .option('--run <id>', 'the cleaned run to restore (default: the newest)')
     .option('--json', 'print the result as one JSON document on stdout')
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action((options) => runAction((ctx) => restoreCommand(ctx, options), options.json));
+    .action((options) => runAction('restore', (ctx) => restoreCommand(ctx, options), options.json));
   cli
     .command('prune')
     .description("delete what the archive keeps of old and of restored cleaned runs (customers' names and emails); those runs can no longer be restored")
     .option('--older-than <days>', 'prune cleaned runs older than this many days (default: STRIPE_GATE_ARCHIVE_DAYS; unset: restored runs only)')
     .option('--json', 'print the result as one JSON document on stdout')
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action((options) => runAction((ctx) => pruneCommand(ctx, options), options.json));
+    .action((options) => runAction('prune', (ctx) => pruneCommand(ctx, options), options.json));
   cli
     .command('watch')
     .description(
@@ -183,16 +191,21 @@ function program(setExit: (code: ExitCodeValue, now?: boolean) => void): Command
     )
     .addHelpText('after', `${ENVIRONMENT_HELP}\n\nwatch also reads STRIPE_GATE_WATCH_CONTAINERS and DOCKER_HOST (default unix:///var/run/docker.sock).`)
     // The sidecar ends itself on SIGTERM, with 0.
-    .action(() => runAction((ctx) => watchCommand(ctx), false, { signals: false }));
+    .action(() => runAction('watch', (ctx) => watchCommand(ctx), false, { signals: false }));
   cli
     .command('health')
     .description("the image's HEALTHCHECK: 0 when the watcher here reaches Docker and the database (or no watcher runs here), 1 when not")
-    .action(() =>
-      runAction(async (ctx) => {
-        const verdict = judgeHealth(ctx.config.gate.healthFile);
-        process.stdout.write(`${verdict ? `${verdict.healthy ? 'healthy' : 'unhealthy'}: ${verdict.why}` : 'no watcher runs here: nothing to report'}\n`);
-        return { exitCode: verdict && !verdict.healthy ? ExitCode.unhealthy : ExitCode.ok };
-      }),
+    .option('--json', 'print the result as one JSON document on stdout')
+    .action((options) =>
+      runAction(
+        'health',
+        async (ctx) => {
+          const verdict = judgeHealth(ctx.config.gate.healthFile);
+          const message = verdict ? `${verdict.healthy ? 'healthy' : 'unhealthy'}: ${verdict.why}` : 'no watcher runs here: nothing to report';
+          return { exitCode: verdict && !verdict.healthy ? ExitCode.unhealthy : ExitCode.ok, output: { message, json: { healthy: verdict?.healthy ?? null } } };
+        },
+        options.json,
+      ),
     );
   return cli;
 }

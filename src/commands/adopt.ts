@@ -4,7 +4,7 @@ import { savepoint } from '../db/transaction.js';
 import { compare } from '../decision.js';
 import { UsageError } from '../errors.js';
 import { configuredIdentity } from '../assess.js';
-import { configuredState, type StripeState } from '../marker/state.js';
+import { configuredState, displayState, type StripeState } from '../marker/state.js';
 import { StripeBudget } from '../stripe/api.js';
 import { ensureGateSchema } from '../marker/schema.js';
 import { DamagedGateTablesError, logRun, readMarker, writeMarker } from '../marker/store.js';
@@ -63,6 +63,5 @@ export async function adoptCommand(ctx: Context, options: AdoptOptions): Promise
   );
   const message = `Recorded ${describeState(state)} as the configuration the stored Stripe ids were created under; no id was changed. \`stripe-mode-gate check\` now compares against it.`;
   log.info({ decision: 'adopted', stored: state }, message);
-  ctx.print(message);
-  return { exitCode: 0 };
+  return { exitCode: 0, output: { message, json: { decision: 'adopted', stored: displayState(state) } } };
 }

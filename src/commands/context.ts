@@ -9,8 +9,13 @@ export interface Context {
   print: (text: string) => void;
 }
 
-/** What every command gives back: its exit code and, for a refusal, the reason for the termination log. */
+/**
+ * What every command gives back: its exit code; for a refusal, the reason for the termination log; and what
+ * it has to say: one message, the text a person reads, and the fields of its --json document (the runner
+ * prints one or the other, the JSON inside the envelope every command shares: command, exitCode, message).
+ */
 export interface CommandOutcome {
   exitCode: ExitCodeValue;
   reason?: string;
+  output?: { message: string; text?: string; json?: object };
 }

@@ -40,8 +40,9 @@ function render(plan: PlanResult): string {
   return lines.join('\n');
 }
 
-export async function planCommand(ctx: Context, options: { json?: boolean; exitCode?: boolean }): Promise<CommandOutcome> {
+export async function planCommand(ctx: Context, options: { exitCode?: boolean }): Promise<CommandOutcome> {
   const plan = await runPlan(ctx);
-  ctx.print(options.json ? JSON.stringify(plan, null, 2) : render(plan));
-  return { exitCode: options.exitCode ? (plan.exitCode as CommandOutcome['exitCode']) : 0 };
+  const message = `check would decide: ${plan.decision} (exit ${plan.exitCode})`;
+  // The document's exitCode is the decision's, as in check's; the process's is 0 unless --exit-code.
+  return { exitCode: options.exitCode ? (plan.exitCode as CommandOutcome['exitCode']) : 0, output: { message, text: render(plan), json: plan } };
 }

@@ -21,7 +21,7 @@ export async function runPrune(ctx: Context, days: number | null): Promise<Prune
   );
 }
 
-export async function pruneCommand(ctx: Context, options: { olderThan?: string; json?: boolean }): Promise<CommandOutcome> {
+export async function pruneCommand(ctx: Context, options: { olderThan?: string }): Promise<CommandOutcome> {
   if (options.olderThan !== undefined && !/^\d{1,5}$/.test(options.olderThan)) throw new UsageError('--older-than takes a whole number of days');
   const days = options.olderThan !== undefined ? Number(options.olderThan) : ctx.config.gate.archiveDays;
   const pruned = await runPrune(ctx, days);
@@ -30,6 +30,5 @@ export async function pruneCommand(ctx: Context, options: { olderThan?: string; 
     ? `Pruned the archive of ${pruned.runs.length} cleaned runs (${pruned.runs.map((r) => `#${r}`).join(', ')}; ${pruned.rows} rows) — ${age}. They can no longer be restored.`
     : `Nothing to prune (${age}).`;
   ctx.log.info({ pruned: pruned.runs, rows: pruned.rows }, message);
-  ctx.print(options.json ? JSON.stringify({ command: 'prune', ...pruned, message }, null, 2) : message);
-  return { exitCode: 0 };
+  return { exitCode: 0, output: { message, json: pruned } };
 }

@@ -156,9 +156,8 @@ async function refuseMixing(client: Client, runId: string, markerNow: Marker | n
   );
 }
 
-export async function restoreCommand(ctx: Context, options: { run?: string; json?: boolean }): Promise<CommandOutcome> {
+export async function restoreCommand(ctx: Context, options: { run?: string }): Promise<CommandOutcome> {
   const result = await runRestore(ctx, options.run);
   ctx.log.info({ decision: 'restored', run: result.run, rows: result.rows }, result.message);
-  ctx.print(options.json ? JSON.stringify(result, null, 2) : result.message);
-  return { exitCode: 0 };
+  return { exitCode: 0, output: { message: result.message, json: { decision: 'restored', ...result } } };
 }

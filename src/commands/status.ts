@@ -75,8 +75,8 @@ function render(s: StatusResult): string {
   ].join('\n');
 }
 
-export async function statusCommand(ctx: Context, options: { json?: boolean }): Promise<CommandOutcome> {
+export async function statusCommand(ctx: Context): Promise<CommandOutcome> {
   const status = await runStatus(ctx);
-  ctx.print(options.json ? JSON.stringify(status, null, 2) : render(status));
-  return { exitCode: 0 };
+  const message = status.stored ? `marker: ${describeState(status.stored)}` : `marker: ${status.damaged ?? 'none'}`;
+  return { exitCode: 0, output: { message, text: render(status), json: status } };
 }

@@ -36,12 +36,39 @@ describe('the command line', () => {
     }
   });
 
-  it.each([[['check']], [['adopt', '--mode', 'test']], [['plan']], [['status']]])('%j says how it read APP_SAAS_MODE_ENABLED=off (on, as Hi.Events reads it)', async (args) => {
+  it.each([[['check']], [['adopt', '--mode', 'test']], [['plan']], [['status']]])(
+    '%j says how it read APP_SAAS_MODE_ENABLED=off (on, as Hi.Events reads it)',
+    async (args) => {
+      const db = await freshDatabase('empty');
+      try {
+        const run = await runCli(args, { ...TEST_KEYS, DATABASE_URL: db.url, APP_SAAS_MODE_ENABLED: 'off' });
+        expect(run.code).toBe(0);
+        expect(run.logs.some((l) => l.level === 40 && String(l.msg).includes('reads this value as true'))).toBe(true);
+      } finally {
+        await db.close();
+      }
+    },
+  );
+
+  it('prints one JSON envelope for every command and every failure: command, exitCode, message', async () => {
     const db = await freshDatabase('empty');
     try {
-      const run = await runCli(args, { ...TEST_KEYS, DATABASE_URL: db.url, APP_SAAS_MODE_ENABLED: 'off' });
-      expect(run.code).toBe(0);
-      expect(run.logs.some((l) => l.level === 40 && String(l.msg).includes('reads this value as true'))).toBe(true);
+      const env = { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_HEALTH_FILE: '/nonexistent/health.json' };
+      const cases: [string[], number, Record<string, unknown>][] = [
+        [['check', '--json'], 0, { decision: 'recorded' }],
+        [['plan', '--json'], 0, { decision: 'match' }],
+        [['status', '--json'], 0, { stored: { stripeMode: 'test' } }],
+        [['adopt', '--mode', 'test', '--force', '--json'], 0, { decision: 'adopted' }],
+        [['prune', '--json'], 0, { runs: [], rows: 0 }],
+        [['health', '--json'], 0, { healthy: null }],
+        [['restore', '--json'], 64, { decision: null, error: 'no cleaned run to restore' }],
+      ];
+      for (const [args, code, fields] of cases) {
+        const run = await runCli(args, env);
+        expect(run.code, args.join(' ')).toBe(code);
+        const doc = JSON.parse(run.stdout);
+        expect(doc, args.join(' ')).toMatchObject({ command: args[0], exitCode: code, message: expect.any(String), ...fields });
+      }
     } finally {
       await db.close();
     }

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import { runCheck } from '../../src/commands/check.js';
 import { loadConfig } from '../../src/config/env.js';
@@ -44,7 +46,13 @@ export interface InProcessGate {
 export async function gateContext(env: Record<string, string | undefined>): Promise<InProcessGate> {
   // Stripe is never asked unless a test says where its fake Stripe listens.
   // Switches follow each other within seconds here: the settle time is tested on its own (settle.test.ts).
-  const defaults = { STRIPE_GATE_DB_WAIT_SECONDS: '5', STRIPE_GATE_LOCK_WAIT_SECONDS: '10', STRIPE_GATE_STRIPE_API: 'off', STRIPE_GATE_SETTLE_SECONDS: '0' };
+  const defaults = {
+    STRIPE_GATE_HEALTH_FILE: join(tmpdir(), `smg-health-${process.pid}.json`),
+    STRIPE_GATE_DB_WAIT_SECONDS: '5',
+    STRIPE_GATE_LOCK_WAIT_SECONDS: '10',
+    STRIPE_GATE_STRIPE_API: 'off',
+    STRIPE_GATE_SETTLE_SECONDS: '0',
+  };
   const config = loadConfig({ ...defaults, ...env }, { terminationLog: null });
   const output: string[] = [];
   const log = await gateLogger({ ...config, log: { level: 'debug', format: 'json' } }, (line) => void output.push(line));
