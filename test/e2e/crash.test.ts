@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, json, runCli } from '../support/cli.js';
+import { json, runCli, startCli } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+import { until } from '../support/wait.js';
 
 let db: TestDatabase | undefined;
 afterEach(async () => {
@@ -29,37 +29,24 @@ async function gateSessions(): Promise<{ query: string }[]> {
 
 /** Starts a clean and SIGKILLs it as soon as the server runs a statement matching `pattern`. */
 async function killDuring(pattern: RegExp): Promise<string> {
-  const child = spawn(process.execPath, [CLI, 'check'], {
-    env: {
-      PATH: process.env.PATH,
-      ...LIVE_KEYS,
-      DATABASE_URL: db!.url,
-      STRIPE_GATE_ON_MISMATCH: 'clean',
-      STRIPE_GATE_STRIPE_API: 'off',
-      STRIPE_GATE_SETTLE_SECONDS: '0',
+  const { child, done } = startCli(['check'], { ...LIVE_KEYS, DATABASE_URL: db!.url, STRIPE_GATE_ON_MISMATCH: 'clean' });
+  let seen: string | undefined;
+  await until(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the gate finished before ${pattern} was seen`);
+      seen = (await gateSessions()).find((s) => pattern.test(s.query))?.query;
+      return seen !== undefined;
     },
-    stdio: 'ignore',
-  });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const running = (await gateSessions()).find((s) => pattern.test(s.query));
-    if (running) {
-      child.kill('SIGKILL');
-      await exited;
-      return running.query;
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the gate finished before ${pattern} was seen`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+    `a statement matching ${pattern}`,
+    { ms: 20_000, everyMs: 5 },
+  );
+  child.kill('SIGKILL');
+  await done;
+  return seen!;
 }
 
 async function waitForServerSideAbort(): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while ((await gateSessions()).length > 0) {
-    if (Date.now() > deadline) throw new Error('the killed gate session is still running on the server');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await until(async () => (await gateSessions()).length === 0, 'the killed gate session to end on the server', { ms: 20_000, everyMs: 50 });
 }
 
 describe('a gate killed in the middle of a repair', () => {

@@ -1,12 +1,12 @@
 // Faults the gate must survive: many replicas at once on one switch, and SIGKILL at random moments of a large
 // repair. Each fault is followed by a check that the database holds the old state or the new, never a mix.
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, json, runCli } from '../support/cli.js';
+import { json, runCli, startCli } from '../support/cli.js';
 import { seeded } from '../fixtures/hievents/index.js';
 import type { TestDatabase } from '../support/db.js';
 import { largeDatabase } from '../support/large.js';
 import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+import { until } from '../support/wait.js';
 
 let db: TestDatabase | undefined;
 afterEach(async () => {
@@ -49,26 +49,17 @@ describe('SIGKILL at random moments of a large repair, again and again', () => {
     let rowsVerified = 0;
     const ROUNDS = 10;
     for (let round = 0; round < ROUNDS; round++) {
-      const child = spawn(process.execPath, [CLI, 'check'], {
-        env: {
-          PATH: process.env.PATH,
-          ...LIVE_KEYS,
-          DATABASE_URL: db.url,
-          STRIPE_GATE_ON_MISMATCH: 'clean',
-          STRIPE_GATE_STRIPE_API: 'off',
-          STRIPE_GATE_SETTLE_SECONDS: '0',
-        },
-        stdio: 'ignore',
-      });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const { child, done } = startCli(['check'], { ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_MISMATCH: 'clean' });
       // Anywhere from before the connection to just after the commit.
       await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * full.ms * 1.3)));
       child.kill('SIGKILL');
-      const code = await exited;
+      const { code } = await done;
       // Let the server notice the dead session and roll back what it had not committed.
-      for (let i = 0; i < 200 && (await db.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'stripe-mode-gate'")).length > 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until(
+        async () => (await db!.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'stripe-mode-gate'")).length === 0,
+        'the killed session to end on the server',
+        { ms: 10_000, everyMs: 50 },
+      );
       const [marker] = await db.query<{ stripe_mode: string }>('SELECT stripe_mode FROM stripe_mode_gate.marker');
       const customers = await count('SELECT count(*) AS n FROM stripe_customers');
       const archived = await count(

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, runCli, startCli } from '../support/cli.js';
+import { runCli, startCli } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startFakeDocker, type FakeDocker } from '../support/fake-docker.js';
-import { LIVE_KEYS, secretsUsed } from '../support/gate.js';
+import { LIVE_KEYS } from '../support/gate.js';
 import { judgeHealth } from '../../src/docker/health.js';
 import { until } from '../support/wait.js';
 
@@ -33,21 +32,14 @@ describe('stripe-mode-gate watch', () => {
     await db.query("INSERT INTO stripe_customers (name, email, stripe_customer_id) VALUES ('A', 'a@example.com', 'cus_W1')");
     docker.start({ id: 'b1', name: 'backend', labels: { 'stripe-mode-gate.protect': 'true' }, env: { ...LIVE_KEYS } });
 
-    const child = spawn(process.execPath, [CLI, 'watch'], {
-      env: { PATH: process.env.PATH, DATABASE_URL: db.url, DOCKER_HOST: `unix://${docker.socket}`, STRIPE_GATE_STRIPE_API: 'off' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const deadline = Date.now() + 10_000;
-    while (!docker.stops.includes('backend') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const { child, done } = startCli(['watch'], { DATABASE_URL: db.url, DOCKER_HOST: `unix://${docker.socket}` });
+    await until(() => docker!.stops.includes('backend'), 'the stop');
     expect(docker.stops).toEqual(['backend']);
     child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stderr).toContain('stopped container backend (refused-mismatch)');
-    expect(stderr).toContain('watch stopped');
-    for (const secret of secretsUsed()) expect(stderr).not.toContain(secret);
+    const run = await done;
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('stopped container backend (refused-mismatch)');
+    expect(run.stderr).toContain('watch stopped');
   });
 
   it('exits 0 within 2 s of SIGTERM even while a judgement waits for a database that is away', async () => {

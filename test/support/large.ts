@@ -2,6 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { expect } from 'vitest';
 import { runCli } from './cli.js';
+import { until } from './wait.js';
 import { freshDatabase, type TestDatabase } from './db.js';
 import { TEST_KEYS } from './gate.js';
 
@@ -18,7 +19,12 @@ export async function largeDatabase(customers: number): Promise<TestDatabase> {
 export async function untilRepairDeletes(db: TestDatabase, gate: ChildProcess): Promise<void> {
   const deleting = async () =>
     (await db.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'stripe-mode-gate' AND query LIKE 'WITH changed AS (DELETE%'")).length > 0;
-  while (!(await deleting())) {
-    if (gate.exitCode !== null) throw new Error('the gate ended before its repair was seen');
-  }
+  await until(
+    async () => {
+      if (gate.exitCode !== null) throw new Error('the gate ended before its repair was seen');
+      return deleting();
+    },
+    "the repair's DELETE",
+    { ms: 30_000, everyMs: 5 },
+  );
 }
