@@ -31,10 +31,20 @@ export class UsageError extends GateError {
   }
 }
 
+/**
+ * Exit 78, the one way: the settings are wrong (a variable, a grant, TLS, the socket's permissions, a key
+ * Stripe refuses); waiting will not change it.
+ */
+export class ConfigurationError extends GateError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.config, options);
+  }
+}
+
 /** Every invalid setting at once; `problems` name the variable, never its value when secret. */
-export class ConfigError extends GateError {
+export class ConfigError extends ConfigurationError {
   constructor(readonly problems: string[]) {
-    super(`invalid configuration: ${problems.join('; ')}`, ExitCode.config);
+    super(`invalid configuration: ${problems.join('; ')}`);
   }
 }
 
@@ -58,8 +68,4 @@ export class RefusedError extends GateError {
 }
 
 /** Stripe rejected a configured key: the configuration's own fault (78), whatever the database says. */
-export class KeyRejectedError extends GateError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.config, options);
-  }
-}
+export class KeyRejectedError extends ConfigurationError {}

@@ -1,4 +1,5 @@
 import type { Assessment } from './assess.js';
+import type { ExitCodeValue } from './errors.js';
 import { repairedTable } from './hievents/catalogue.js';
 import type { TargetCount } from './hievents/inventory.js';
 import { displayState, type StripeState } from './marker/state.js';
@@ -13,7 +14,7 @@ export interface Changes {
 /** What `check --json` and `plan --json` print about a decision (the fields the README's Commands section promises). */
 export interface DecisionReport {
   decision: Assessment['outcome']['decision'];
-  exitCode: number;
+  exitCode: ExitCodeValue;
   stored: Assessment['stored'];
   configured: Assessment['configured'];
   changes: Changes;

@@ -11,7 +11,7 @@ export async function checkCommand(ctx: Context): Promise<CommandOutcome> {
     result.message,
   );
   return {
-    exitCode: result.exitCode as CommandOutcome['exitCode'],
+    exitCode: result.exitCode,
     reason: result.exitCode === 0 ? undefined : result.message,
     output: { message: result.message, json: result },
   };

@@ -44,5 +44,5 @@ export async function planCommand(ctx: Context, options: { exitCode?: boolean })
   const plan = await runPlan(ctx);
   const message = `check would decide: ${plan.decision} (exit ${plan.exitCode})`;
   // The document's exitCode is the decision's, as in check's; the process's is 0 unless --exit-code.
-  return { exitCode: options.exitCode ? (plan.exitCode as CommandOutcome['exitCode']) : 0, output: { message, text: render(plan), json: plan } };
+  return { exitCode: options.exitCode ? plan.exitCode : 0, output: { message, text: render(plan), json: plan } };
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { describeDatabase, type DatabaseSettings } from '../config/database.js';
-import { ExitCode, GateError, UnavailableError } from '../errors.js';
+import { ConfigurationError, UnavailableError } from '../errors.js';
 import { errorCode, fromDatabase, SqlState } from './errors.js';
 import type { Logger } from '../logging.js';
 
@@ -100,9 +100,9 @@ export async function connect(db: DatabaseSettings, waitSeconds: number, log: Lo
       const code = errorCode(error) || (error as NodeJS.ErrnoException).code;
       const message = error instanceof Error ? error.message : String(error);
       const tls = impossibleTls(db, code, message);
-      if (tls) throw new GateError(`the database at ${target} cannot be reached with these TLS settings: ${tls}`, ExitCode.config, { cause: error });
+      if (tls) throw new ConfigurationError(`the database at ${target} cannot be reached with these TLS settings: ${tls}`, { cause: error });
       if (code && AUTH_FAILURES.has(code)) {
-        throw new GateError(`the database at ${target} refused the login (${message}); check DB_USERNAME/DB_PASSWORD or DATABASE_URL`, ExitCode.config, {
+        throw new ConfigurationError(`the database at ${target} refused the login (${message}); check DB_USERNAME/DB_PASSWORD or DATABASE_URL`, {
           cause: error,
         });
       }

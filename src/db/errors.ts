@@ -1,4 +1,4 @@
-import { ExitCode, GateError, LockTimeoutError, UnavailableError } from '../errors.js';
+import { ConfigurationError, GateError, LockTimeoutError, UnavailableError } from '../errors.js';
 
 /** The SQLSTATE codes the gate tells apart (PostgreSQL, Appendix A). */
 export const SqlState = {
@@ -78,14 +78,13 @@ export function fromDatabase(error: unknown, target: string, user: string): unkn
   switch (errorCode(error)) {
     case SqlState.insufficientPrivilege:
       if (/row-level security/.test(message)) {
-        return new GateError(
+        return new ConfigurationError(
           `row-level security hides rows of a table from the database role ${user} (${message}); the gate must see every row: ` +
             'run it as the table owner, or as a role with BYPASSRLS',
-          ExitCode.config,
           { cause: error },
         );
       }
-      return new GateError(`the database role ${user} lacks a privilege the gate needs (${message}): ${grantFor(message, user)}`, ExitCode.config, {
+      return new ConfigurationError(`the database role ${user} lacks a privilege the gate needs (${message}): ${grantFor(message, user)}`, {
         cause: error,
       });
     case SqlState.lockNotAvailable:
@@ -98,10 +97,9 @@ export function fromDatabase(error: unknown, target: string, user: string): unkn
         { cause: error },
       );
     case SqlState.readOnlyTransaction:
-      return new GateError(
+      return new ConfigurationError(
         `the database at ${target} is read-only (${message}): a standby, or default_transaction_read_only is on, and this run must write. ` +
           'Point DATABASE_URL (or DB_HOST) at the primary',
-        ExitCode.config,
         { cause: error },
       );
     default:

@@ -3,7 +3,7 @@ import { runCheck, type CheckContext } from '../check.js';
 import { configForContainer, type Config } from '../config/env.js';
 import type { Decision } from '../decision.js';
 import { withClient } from '../db/connect.js';
-import { ExitCode, GateError, KeyRejectedError } from '../errors.js';
+import { ConfigurationError, GateError, KeyRejectedError } from '../errors.js';
 import { HEALTH_EVERY_MS, writeHealth } from './health.js';
 import type { Logger } from '../logging.js';
 import { dockerClient, inspect, isProtected, openStartEvents, ownComposeProject, running, type ContainerInfo, type Docker } from './engine.js';
@@ -28,10 +28,9 @@ function deniedByDocker(error: unknown): boolean {
 function socketDenied(config: Config, error: unknown): GateError {
   const where = 'socketPath' in config.gate.docker ? config.gate.docker.socketPath : 'the Docker Engine';
   const uid = process.getuid?.() ?? 'unknown';
-  return new GateError(
+  return new ConfigurationError(
     `the watcher (uid ${uid}) may not use ${where} (${(error as Error).message}). The socket belongs to root and the docker group: ` +
       'run the watcher as user "0:0" (as the compose example does), or add the socket\'s group to it (group_add: ["<gid>"], the gid from `stat -c %g /var/run/docker.sock`)',
-    ExitCode.config,
     { cause: error },
   );
 }

@@ -1,6 +1,6 @@
 import type { Client } from '../db/connect.js';
 import { obstaclesOf, readRelations, type Relation } from '../db/relations.js';
-import { ExitCode, GateError } from '../errors.js';
+import { ConfigurationError } from '../errors.js';
 import { HIEVENTS_SCHEMA, KNOWN_TABLES, REPAIRED, SHAPES } from './catalogue.js';
 
 /** table -> column -> type (format_type without modifiers), for the known tables that exist. */
@@ -36,10 +36,9 @@ export function checkSchema({ relations }: SchemaFacts): SchemaCheck {
   const unreadable = relations.filter((r) => !r.readable).map((r) => `${HIEVENTS_SCHEMA}.${r.table}`);
   if (unreadable.length > 0) {
     const role = relations[0].role;
-    throw new GateError(
+    throw new ConfigurationError(
       `the database role ${role} may not read ${unreadable.join(', ')}, where Hi.Events keeps Stripe ids: ` +
         `GRANT SELECT ON ${unreadable.join(', ')} TO ${role} (a repair also needs UPDATE and DELETE, a restore INSERT)`,
-      ExitCode.config,
     );
   }
   const usable = new Map<string, Map<string, string>>();

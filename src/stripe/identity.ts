@@ -2,7 +2,7 @@ import type { GateSettings } from '../config/env.js';
 import type { Platform, StripeSettings } from '../config/stripe.js';
 import type { Logger } from '../logging.js';
 import type { StripeState } from '../marker/state.js';
-import { ExitCode, GateError, KeyRejectedError } from '../errors.js';
+import { ConfigurationError, KeyRejectedError } from '../errors.js';
 import { stripeClient, stripeErrorSummary, stripeFailure, stripeUnavailable, type StripeBudget } from './api.js';
 
 /**
@@ -57,7 +57,7 @@ async function accountOf(
       // Only a refusal of the key itself is the backend's own configuration (the watcher stops it for that);
       // a wrong API URL or an odd answer is the gate's.
       if (failure.kind === 'rejected' || failure.kind === 'forbidden') throw new KeyRejectedError(message, { cause: error });
-      throw new GateError(message, ExitCode.config, { cause: error });
+      throw new ConfigurationError(message, { cause: error });
     }
     const consequence =
       failure.kind === 'rejected'
