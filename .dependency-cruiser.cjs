@@ -11,7 +11,7 @@ const LAYERS = [
   ['stripe', '^src/stripe/(?!keys\\.ts$)'],
   ['decision', '^src/decision\\.ts$'],
   ['assess', '^src/(assess|late)\\.ts$|^src/cleanup/'],
-  ['run', '^src/(check|report)\\.ts$'],
+  ['core', '^src/core/|^src/report\\.ts$'],
   ['docker', '^src/docker/'],
   ['commands', '^src/commands/'],
   ['cli', '^src/cli\\.ts$'],

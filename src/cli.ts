@@ -89,9 +89,11 @@ async function run(command: string, action: Action, json = false, { signals = tr
     // Every command reads the configuration the same way, so every command says how it read it.
     for (const warning of config.warnings) log.warn(warning);
     const print = (text: string) => process.stdout.write(`${scrub(text)}\n`);
-    const outcome = await action({ config, log, print });
+    const outcome = await action({ config, log });
     if (outcome.reason) writeTerminationLog(terminationLog, scrub(outcome.reason), log);
     const { output } = outcome;
+    // The final log line of every run: its command, exit code and what it has to say.
+    if (output) log[outcome.exitCode === 0 ? 'info' : 'error']({ command, exitCode: outcome.exitCode, ...output.log }, output.message);
     if (output && json) print(JSON.stringify({ command, exitCode: outcome.exitCode, message: output.message, ...output.json }, null, 2));
     else if (output) print(output.text ?? output.message);
     return outcome.exitCode;
@@ -101,8 +103,8 @@ async function run(command: string, action: Action, json = false, { signals = tr
     const gateError = error instanceof GateError;
     const problems = error instanceof ConfigError ? { problems: error.problems } : {};
     const message = gateError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
-    if (gateError) log.error({ exitCode: error.exitCode, ...problems }, message);
-    else log.error({ err: error, exitCode: ExitCode.internal }, message);
+    if (gateError) log.error({ command, exitCode: error.exitCode, ...problems }, message);
+    else log.error({ command, err: error, exitCode: ExitCode.internal }, message);
     writeTerminationLog(terminationLog, scrub(message), log);
     const exitCode = gateError ? error.exitCode : ExitCode.internal;
     if (json) process.stdout.write(`${scrub(JSON.stringify({ command, decision: null, exitCode, message, error: message, ...problems }, null, 2))}\n`);

@@ -1,18 +1,12 @@
-import { runCheck } from '../check.js';
+import { runCheck } from '../core/check.js';
 import type { CommandOutcome, Context } from './context.js';
-
-export { runCheck, type CheckResult } from '../check.js';
 
 export async function checkCommand(ctx: Context): Promise<CommandOutcome> {
   const result = await runCheck(ctx);
-  const level = result.exitCode === 0 ? 'info' : 'error';
-  ctx.log[level](
-    { decision: result.decision, exitCode: result.exitCode, stored: result.stored, configured: result.configured, changes: result.changes },
-    result.message,
-  );
+  const { decision, stored, configured, changes } = result;
   return {
     exitCode: result.exitCode,
     reason: result.exitCode === 0 ? undefined : result.message,
-    output: { message: result.message, json: result },
+    output: { message: result.message, json: result, log: { decision, stored, configured, changes } },
   };
 }

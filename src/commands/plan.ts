@@ -1,23 +1,6 @@
-import { assess } from '../assess.js';
-import { withClient } from '../db/connect.js';
-import { withTransaction } from '../db/transaction.js';
-import { schemaProblems } from '../hievents/inventory.js';
-import { decisionReport, describeState, type DecisionReport } from '../report.js';
+import { runPlan, type PlanResult } from '../core/plan.js';
+import { describeState } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
-
-export interface PlanResult extends DecisionReport {
-  /** Tables of a shape no Hi.Events release has, and why a table with stale rows may not be repaired. */
-  unexpected: string[];
-}
-
-/** What `check` would do now, with the rows it would touch; reads only, takes no lock. */
-export async function runPlan(ctx: Context): Promise<PlanResult> {
-  const { config, log } = ctx;
-  return withClient(config.database, config.gate.dbWaitSeconds, log, async (client) => {
-    const a = await withTransaction(client, () => assess(client, config, log, 'always'), { access: 'read only' });
-    return { ...decisionReport(a), unexpected: schemaProblems(a.inventory) };
-  });
-}
 
 function render(plan: PlanResult): string {
   const lines = [

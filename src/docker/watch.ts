@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { runCheck, type CheckContext } from '../check.js';
+import { runCheck, type CheckContext } from '../core/check.js';
 import { configForContainer, type Config } from '../config/env.js';
 import type { Decision } from '../decision.js';
 import { withClient } from '../db/connect.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/commands/check.js';
-import { runStatus } from '../../src/commands/status.js';
+import { runCheck } from '../../src/core/check.js';
+import { runStatus } from '../../src/core/status.js';
 import { generations, seeded, type Generation } from '../fixtures/hievents/index.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gateContext, LIVE_KEYS, secretsUsed, TEST_KEYS } from '../support/gate.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/commands/check.js';
-import { runRestore } from '../../src/commands/restore.js';
+import { runCheck } from '../../src/core/check.js';
+import { runRestore } from '../../src/core/restore.js';
 import { generations, seeded, type Generation } from '../fixtures/hievents/index.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';

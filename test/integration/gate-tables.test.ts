@@ -1,7 +1,7 @@
 // The gate's own tables (marker, run log, archive) changed by hand or by another program: refused (65) with
 // what is wrong, never guessed; restore puts back a run only when its archive is whole.
 import { afterEach, describe, expect, it } from 'vitest';
-import { runRestore } from '../../src/commands/restore.js';
+import { runRestore } from '../../src/core/restore.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { failure, inProcessGate, TEST_KEYS } from '../support/gate.js';
 
@@ -56,7 +56,7 @@ describe('tampered gate tables are refused, never guessed', () => {
     db = await freshDatabase('E');
     await adoptTest();
     await db.query(`UPDATE stripe_mode_gate.marker SET platforms = '[]'`);
-    const { runStatus } = await import('../../src/commands/status.js');
+    const { runStatus } = await import('../../src/core/status.js');
     const status = await runStatus(await ctx(TEST_KEYS));
     expect(status.stored).toBeNull();
     expect(status.damaged).toContain('the marker has platforms []');

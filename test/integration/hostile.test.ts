@@ -1,8 +1,8 @@
 // Databases that are not quite what Hi.Events' migrations leave: a clear refusal naming the cause, or a correct
 // result; never data loss, never exit 70.
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/commands/check.js';
-import { runRestore } from '../../src/commands/restore.js';
+import { runCheck } from '../../src/core/check.js';
+import { runRestore } from '../../src/core/restore.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { failure, gateContext, inProcessGate, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 

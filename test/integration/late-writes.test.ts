@@ -3,8 +3,8 @@
 // start asks Stripe about the rows written since; what Stripe does not know is refused, or repaired.
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/commands/check.js';
-import { runRestore } from '../../src/commands/restore.js';
+import { runCheck } from '../../src/core/check.js';
+import { runRestore } from '../../src/core/restore.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.js';
 import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';

@@ -1,9 +1,9 @@
 // The archive keeps customers' names and emails: prune (and STRIPE_GATE_ARCHIVE_DAYS in check) deletes what
 // it keeps of old and of restored runs; restore keeps working for the rest and says so of a pruned run.
 import { afterEach, describe, expect, it } from 'vitest';
-import { runPrune } from '../../src/commands/prune.js';
-import { runRestore } from '../../src/commands/restore.js';
-import { runStatus } from '../../src/commands/status.js';
+import { runPrune } from '../../src/core/prune.js';
+import { runRestore } from '../../src/core/restore.js';
+import { runStatus } from '../../src/core/status.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { failure, inProcessGate, LIVE_KEYS as LIVE, TEST_KEYS } from '../support/gate.js';
 

@@ -1,7 +1,7 @@
 // Two configurations at once (replicas or workers with different keys, a rollout under way): right after the
 // marker moved to one, a gate with the other is refused instead of flipping the marker back and forth.
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/commands/check.js';
+import { runCheck } from '../../src/core/check.js';
 import { GATE_LOCK_KEY } from '../../src/db/lock.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/commands/check.js';
+import { runCheck } from '../../src/core/check.js';
 import { startPostgres, type TestServer } from '../../scripts/lib/postgres.js';
 import { fixturePath } from '../fixtures/hievents/index.js';
 import { withDatabase } from '../support/global-setup.js';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/commands/check.js';
-import { runRestore } from '../../src/commands/restore.js';
-import { runStatus } from '../../src/commands/status.js';
+import { runCheck } from '../../src/core/check.js';
+import { runRestore } from '../../src/core/restore.js';
+import { runStatus } from '../../src/core/status.js';
 import { PROBE_SAMPLE } from '../../src/stripe/probe.js';
 import { seededIds } from '../fixtures/hievents/index.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/commands/check.js';
-import { runPlan } from '../../src/commands/plan.js';
+import { runCheck } from '../../src/core/check.js';
+import { runPlan } from '../../src/core/plan.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCheck } from '../../src/commands/check.js';
+import { runCheck } from '../../src/core/check.js';
 import { runWatch } from '../../src/docker/watch.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startFakeDocker, type FakeDocker } from '../support/fake-docker.js';

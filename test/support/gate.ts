@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { runCheck } from '../../src/commands/check.js';
+import { runCheck } from '../../src/core/check.js';
 import { loadConfig } from '../../src/config/env.js';
 import { gateLogger } from '../../src/logging.js';
 import type { Context } from '../../src/commands/context.js';
@@ -37,7 +37,7 @@ export function secretsUsed(): string[] {
 
 export interface InProcessGate {
   ctx: Context;
-  /** Log lines (JSON) and printed results, as an operator would see them. */
+  /** Log lines (JSON), as an operator would see them. */
   output: string[];
   logs(): Record<string, unknown>[];
 }
@@ -57,7 +57,7 @@ export async function gateContext(env: Record<string, string | undefined>): Prom
   const output: string[] = [];
   const log = await gateLogger({ ...config, log: { level: 'debug', format: 'json' } }, (line) => void output.push(line));
   return {
-    ctx: { config, log, print: (text) => void output.push(text) },
+    ctx: { config, log },
     output,
     logs: () => output.filter((line) => line.startsWith('{"level"')).map((line) => JSON.parse(line)),
   };

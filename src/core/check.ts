@@ -1,21 +1,24 @@
-import { assess, skippedAssessment, type Assessment } from './assess.js';
-import { applyRepair, refuseWaitingWriters } from './cleanup/apply.js';
-import { withClient, type Client } from './db/connect.js';
-import { withGateLock } from './db/lock.js';
-import { savepoint } from './db/transaction.js';
-import { ensureGateSchema } from './marker/schema.js';
-import { configuredState } from './marker/state.js';
-import { staleScope } from './decision.js';
-import { archiveSize, logRun, markChecked, markerExistsSql, pruneArchive, setRunCounts, writeMarker } from './marker/store.js';
-import { changesOf, decisionReport, explain, type DecisionReport } from './report.js';
-import type { Config } from './config/env.js';
-import type { Logger } from './logging.js';
+import { assess, skippedAssessment, type Assessment } from '../assess.js';
+import { applyRepair, refuseWaitingWriters } from '../cleanup/apply.js';
+import { withClient, type Client } from '../db/connect.js';
+import { withGateLock } from '../db/lock.js';
+import { savepoint } from '../db/transaction.js';
+import { ensureGateSchema } from '../marker/schema.js';
+import { configuredState } from '../marker/state.js';
+import { staleScope } from '../decision.js';
+import { archiveSize, logRun, markChecked, markerExistsSql, pruneArchive, setRunCounts, writeMarker } from '../marker/store.js';
+import { changesOf, decisionReport, explain, type DecisionReport } from '../report.js';
+import type { Config } from '../config/env.js';
+import type { Logger } from '../logging.js';
 
-/** What a check needs: the configuration it decides for, and where it logs. */
-export interface CheckContext {
+/** What every run of the core needs: the configuration it works for, and where it logs. */
+export interface RunContext {
   config: Config;
   log: Logger;
 }
+
+/** A check needs nothing more. */
+export type CheckContext = RunContext;
 
 export interface CheckResult extends DecisionReport {
   message: string;
