@@ -4,7 +4,8 @@
 //
 // Usage:
 //   npm run bench:clean                     builds the CLI, then runs this with 3 runs of each
-//   npx tsx bench/clean.ts --runs 5         after `npm run build` (BENCH_RUNS=5 works too)
+//   npx tsx bench/clean.ts --runs 5         after `npm run build` (BENCH_RUNS=5 works too); --readme writes
+//                                           the figures into README.md
 //   TEST_PG_BIN=/usr/lib/postgresql/15/bin npx tsx bench/clean.ts     on another PostgreSQL build
 //
 // It starts a throwaway PostgreSQL, builds one Hi.Events v1.8 (shape E) database (the fixture plus 1,000,000 Stripe
@@ -26,6 +27,7 @@ import pg from 'pg';
 import { startPostgres } from '../scripts/lib/postgres.js';
 import { ident, qualified } from '../src/db/sql.js';
 import { fixturePath, seeded } from '../test/fixtures/hievents/index.js';
+import { median, writeReadme } from './stats.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
 const CUSTOMERS = 1_000_000;
@@ -265,12 +267,12 @@ function expectCounts(what: string, actual: Counts, expected: Counts): void {
   }
 }
 
-function runsWanted(): number {
-  const { values } = parseArgs({ options: { runs: { type: 'string' } } });
+function options(): { runs: number; readme: boolean } {
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, readme: { type: 'boolean', default: false } } });
   const raw = values.runs ?? process.env.BENCH_RUNS ?? '3';
   const runs = Number(raw);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs / BENCH_RUNS: expected a whole number >= 1, got ${raw}`);
-  return runs;
+  return { runs, readme: values.readme ?? false };
 }
 
 async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -289,12 +291,6 @@ function databaseUrl(url: string, database: string): string {
   return u.toString();
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 const round = (n: number, digits: number) => Number(n.toFixed(digits));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const started = performance.now();
@@ -306,7 +302,7 @@ interface Figures {
   byHandMs: number[];
 }
 
-function report(figures: Figures, rows: Counts, postgres: string): void {
+function report(figures: Figures, rows: Counts, postgres: string, readme: boolean): void {
   const cpus = os.cpus();
   const machine = { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGb: round(os.totalmem() / 2 ** 30, 1) };
   const gate = { medianMs: median(figures.gateMs), minMs: Math.min(...figures.gateMs), peakRssMb: Math.max(...figures.gateRssKb) / 1024 };
@@ -341,10 +337,23 @@ function report(figures: Figures, rows: Counts, postgres: string): void {
     machine,
   };
   process.stdout.write(`${JSON.stringify(json)}\n`);
+  if (!readme) return;
+  writeReadme(
+    'clean',
+    [
+      `PostgreSQL ${postgres}, Node ${process.version.slice(1)}, ${machine.cores} cores, medians of ${figures.gateMs.length} runs (\`npm run bench:clean -- --runs ${figures.gateMs.length} --readme\` wrote this):`,
+      '',
+      '| | wall time | peak RSS |',
+      '|---|---|---|',
+      `| gate (\`check\` with \`STRIPE_GATE_ON_MISMATCH=clean\`) | ${seconds(gate.medianMs)} | ${gate.peakRssMb.toFixed(1)} MB |`,
+      `| the same work by hand in SQL | ${seconds(byHand.medianMs)} | |`,
+      `| ratio | **${ratio.toFixed(2)}x** (goal ≤ ${GOAL.ratio}x) | goal < ${GOAL.peakRssMb} MB |`,
+    ].join('\n'),
+  );
 }
 
 async function main(): Promise<void> {
-  const runs = runsWanted();
+  const { runs, readme } = options();
   const server = await startPostgres();
   try {
     progress(`PostgreSQL ${server.version} started; building the template (${CUSTOMERS} customers, ${ACCOUNTS} accounts)`);
@@ -360,7 +369,7 @@ async function main(): Promise<void> {
       figures.byHandMs.push(b.ms);
       progress(`run ${run}/${runs} B by hand: ${seconds(b.ms)}`);
     }
-    report(figures, expected, server.version);
+    report(figures, expected, server.version, readme);
   } finally {
     await server.stop();
   }

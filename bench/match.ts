@@ -3,7 +3,7 @@
 // A measurement, not a test.
 //
 //   npm run bench:match                 builds the CLI, then 30 runs of each, alternating
-//   npx tsx bench/match.ts --runs 50    after `npm run build`
+//   npx tsx bench/match.ts --runs 50    after `npm run build`; --readme writes the figures into README.md
 //
 // Goal: median(gate) / median(bare) within 1.2x (README, Benchmarks).
 import { spawnSync } from 'node:child_process';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createDatabase, startPostgres } from '../scripts/lib/postgres.js';
 import { fixturePath } from '../test/fixtures/hievents/index.js';
+import { median, percentile, writeReadme } from './stats.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -30,11 +31,8 @@ function timed(args: string[], env: NodeJS.ProcessEnv): number {
   return ms;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: process.env.BENCH_RUNS ?? '30' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: process.env.BENCH_RUNS ?? '30' }, readme: { type: 'boolean', default: false } } });
   const runs = Number(values.runs);
   const server = await startPostgres();
   try {
@@ -71,6 +69,21 @@ async function main(): Promise<void> {
     console.log(`gate --version           median ${figures.versionMs.median} ms`);
     console.log(`ratio ${figures.ratio}x   goal <= ${GOAL}x: ${figures.goal.met ? 'met' : 'NOT met'}`);
     console.log(JSON.stringify(figures));
+    if (values.readme) {
+      writeReadme(
+        'match',
+        [
+          `${runs} runs each, alternating; Node ${process.version.slice(1)}, PostgreSQL ${server.version}, ${figures.machine.cores} cores (\`npm run bench:match -- --runs ${runs} --readme\` wrote this):`,
+          '',
+          '| | median | p90 |',
+          '|---|---|---|',
+          `| \`stripe-mode-gate check\` (match) | ${figures.gateMs.median} ms | ${figures.gateMs.p90} ms |`,
+          `| bare \`node\` + pg + \`SELECT 1\` | ${figures.bareMs.median} ms | ${figures.bareMs.p90} ms |`,
+          `| \`stripe-mode-gate --version\` (start-up alone) | ${figures.versionMs.median} ms | |`,
+          `| ratio | **${figures.ratio.toFixed(2)}x** (goal ≤ ${GOAL}x) | |`,
+        ].join('\n'),
+      );
+    }
   } finally {
     await server.stop();
   }
