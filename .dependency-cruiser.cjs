@@ -17,7 +17,23 @@ const LAYERS = [
   ['cli', '^src/cli\\.ts$'],
 ];
 
+const ALL = LAYERS.map(([, path]) => `(${path})`).join('|');
+
 const forbidden = [
+  {
+    name: 'in-a-layer',
+    severity: 'error',
+    comment: 'every module of src/ belongs to a layer (add a new folder or file to LAYERS), else nothing checks it',
+    from: { path: '^src/', pathNot: ALL },
+    to: {},
+  },
+  {
+    name: 'in-a-layer-too',
+    severity: 'error',
+    comment: 'every module of src/ that is imported belongs to a layer',
+    from: { path: '^src/' },
+    to: { path: '^src/', pathNot: ALL },
+  },
   {
     name: 'no-circular',
     severity: 'error',

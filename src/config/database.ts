@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -63,11 +63,13 @@ function applyUrl(raw: string, settings: DatabaseSettings, problems: string[]): 
     return;
   }
   // A password with / ? or # that is not URL-encoded ends the host part early: the rest of it would be read
-  // as the port, the database name or a fragment, and shown wherever those are.
+  // as the port, the database name or a fragment, and shown wherever those are. An '@' after the host is
+  // that, or one in the database name or a parameter, which no URL parser can tell apart (u:@x/y@host/db):
+  // refused either way, since the first may show a password; %40 there works for the backend too.
   if (url.hash || url.pathname.includes('@') || url.search.includes('@')) {
     problems.push(
       "DATABASE_URL: holds '@' or '#' after the host, so a password with / ? # or @ is probably not URL-encoded " +
-        '(write %2F for /, %3F for ?, %23 for #, %40 for @); a fragment means nothing to PostgreSQL',
+        '(write %2F for /, %3F for ?, %23 for #, %40 for @; an @ in the database name or a parameter must be %40 too); a fragment means nothing to PostgreSQL',
     );
     return;
   }
@@ -79,15 +81,27 @@ function applyUrl(raw: string, settings: DatabaseSettings, problems: string[]): 
   if (database) settings.database = database;
   const sslrootcert = url.searchParams.get('sslrootcert');
   if (sslrootcert) {
-    const kind = statSync(sslrootcert, { throwIfNoEntry: false });
-    if (!kind) problems.push('DATABASE_URL: the sslrootcert file does not exist');
-    else if (!kind.isFile()) problems.push('DATABASE_URL: sslrootcert names a directory or device, not a certificate file');
+    const problem = unreadableFile(sslrootcert);
+    if (problem) problems.push(`DATABASE_URL: the sslrootcert file ${problem}`);
     else settings.sslrootcert = sslrootcert;
   }
   const sslmode = url.searchParams.get('sslmode');
   if (sslmode !== null) {
     if ((SSL_MODES as readonly string[]).includes(sslmode)) settings.sslmode = sslmode as SslMode;
     else problems.push(`DATABASE_URL: sslmode must be one of ${SSL_MODES.join(', ')}`);
+  }
+}
+
+/** Why `path` is not a regular file this process may read, or null. */
+function unreadableFile(path: string): string | null {
+  try {
+    const kind = statSync(path, { throwIfNoEntry: false });
+    if (!kind) return 'does not exist';
+    if (!kind.isFile()) return 'is a directory or device, not a certificate file';
+    accessSync(path, constants.R_OK);
+    return null;
+  } catch (error) {
+    return `cannot be read by this process (${(error as NodeJS.ErrnoException).code ?? 'error'}; the gate runs as uid ${process.getuid?.() ?? '?'})`;
   }
 }
 

@@ -6,7 +6,7 @@ import { savepoint } from '../db/transaction.js';
 import { ensureGateSchema } from '../marker/schema.js';
 import { configuredState } from '../marker/state.js';
 import { staleScope } from '../decision.js';
-import { archiveSize, logRun, markChecked, markerExistsSql, pruneArchive, setRunCounts, writeMarker } from '../marker/store.js';
+import { logRun, markChecked, markerExistsSql, pruneArchive, setRunCounts, writeMarker } from '../marker/store.js';
 import { changesOf, decisionReport, explain, type DecisionReport } from '../report.js';
 import type { Config } from '../config/env.js';
 import type { Logger } from '../logging.js';
@@ -93,13 +93,16 @@ async function logRefusal(client: Client, ctx: CheckContext, a: Assessment): Pro
   );
 }
 
-/** STRIPE_GATE_ARCHIVE_DAYS: each start prunes what is due, in its transaction; a failure only warns. */
+/**
+ * STRIPE_GATE_ARCHIVE_DAYS: each start prunes what is due, in its transaction, a failure only warning. It runs
+ * before anything of Hi.Events is locked: nothing may come between a repair's look for waiting writers and
+ * its commit. Only where the gate's tables exist (the marker table stands for them).
+ */
 async function pruneOld(client: Client, ctx: CheckContext): Promise<void> {
   const { schema, archiveDays } = ctx.config.gate;
   await savepoint(
     client,
     async () => {
-      if ((await archiveSize(client, schema)) === null) return;
       await ensureGateSchema(client, schema);
       const pruned = await pruneArchive(client, schema, archiveDays);
       if (pruned.runs.length > 0)
@@ -122,10 +125,9 @@ export async function runCheck(ctx: CheckContext): Promise<CheckResult> {
       config.gate,
       log,
       async ({ marker }) => {
-        const a = await assess(client, config, log, 'when-needed', marker as boolean | undefined);
-        const done = await act(client, ctx, a);
         if (config.gate.archiveDays !== null && marker) await pruneOld(client, ctx);
-        return resultOf(done);
+        const a = await assess(client, config, log, 'when-needed', marker as boolean | undefined);
+        return resultOf(await act(client, ctx, a));
       },
       { marker: markerExistsSql(config.gate.schema) },
     ),

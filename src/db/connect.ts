@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { describeDatabase, type DatabaseSettings } from '../config/database.js';
-import { ConfigurationError, UnavailableError } from '../errors.js';
+import { ConfigurationError, GateError, UnavailableError } from '../errors.js';
 import { errorCode, fromDatabase, SqlState } from './errors.js';
 import type { Logger } from '../logging.js';
 
@@ -17,9 +17,15 @@ const CERTIFICATE_REJECTED = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_PURPOSE',
+  'HOSTNAME_MISMATCH',
   'ERR_TLS_CERT_ALTNAME_INVALID',
+  // Not CERT_HAS_EXPIRED or CERT_NOT_YET_VALID: a certificate being rotated, or a clock a little off, passes
+  // within the wait.
 ]);
 
 /** Why TLS settings can never connect to this server, or null. */
@@ -33,7 +39,7 @@ function impossibleTls(db: DatabaseSettings, code: string | undefined, message: 
 }
 
 function tlsFor({ sslmode, sslrootcert }: DatabaseSettings): false | ConnectionOptions {
-  const ca = sslrootcert ? { ca: readFileSync(sslrootcert) } : {};
+  const ca = sslrootcert ? { ca: readCa(sslrootcert) } : {};
   switch (sslmode) {
     case 'disable':
     case 'allow':
@@ -45,6 +51,17 @@ function tlsFor({ sslmode, sslrootcert }: DatabaseSettings): false | ConnectionO
       return { ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
     case 'verify-full':
       return { ...ca, rejectUnauthorized: true };
+  }
+}
+
+/** The CA file; one that cannot be read is a setting to fix, not an outage to wait out. */
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new ConfigurationError(`DATABASE_URL's sslrootcert ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {
+      cause: error,
+    });
   }
 }
 
@@ -97,6 +114,7 @@ export async function connect(db: DatabaseSettings, waitSeconds: number, log: Lo
       log.debug({ database: target, attempt }, 'connected to the database');
       return client;
     } catch (error) {
+      if (error instanceof GateError) throw error;
       const code = errorCode(error) || (error as NodeJS.ErrnoException).code;
       const message = error instanceof Error ? error.message : String(error);
       const tls = impossibleTls(db, code, message);

@@ -26,13 +26,24 @@ export function writeHealth(path: string, health: Omit<WatchHealth, 'at' | 'pid'
  * database, and why not.
  */
 export function judgeHealth(path: string, now = Date.now()): { healthy: boolean; why: string } | null {
-  let health: WatchHealth;
+  let text: string;
   try {
-    health = JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch {
     return null;
   }
+  let health: Partial<WatchHealth> | null = null;
+  try {
+    health = JSON.parse(text);
+  } catch {
+    // judged below, as a file of another shape
+  }
+  const reason = (v: unknown) => v === null || typeof v === 'string';
+  if (!health || typeof health.at !== 'number' || !reason(health.docker) || !reason(health.database)) {
+    return { healthy: false, why: `the health file ${path} is not as the watcher writes it` };
+  }
   if (now - health.at > STALE_AFTER_MS) return { healthy: false, why: `the watcher has not reported for ${Math.round((now - health.at) / 1000)} s` };
   const problems = [health.docker && `Docker: ${health.docker}`, health.database && `database: ${health.database}`].filter(Boolean);
+  // (A watcher that cannot write the file at all warns in its log; its container then reports nothing.)
   return problems.length > 0 ? { healthy: false, why: problems.join('; ') } : { healthy: true, why: 'Docker and the database are reachable' };
 }

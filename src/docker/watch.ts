@@ -17,6 +17,9 @@ import { dockerClient, inspect, isProtected, openStartEvents, ownComposeProject,
 const MAY_RUN: readonly Decision[] = ['match', 'skipped', 'recorded', 'updated'];
 const BACKOFF = { firstMs: 1000, maxMs: 30_000 };
 const STOP_TRIES = 3;
+/** The health probe of the database: how long it may try to connect, and wait for its answer. */
+const PROBE_CONNECT_SECONDS = 5;
+const PROBE_ANSWER_MS = 5000;
 /** Permission denied on the Docker socket this many times in a row: a setting, not an outage. */
 const DENIED_TRIES = 3;
 
@@ -49,12 +52,19 @@ function reportHealth(config: Config, log: Logger, docker: () => string | null):
       log.warn({ path: config.gate.healthFile, reason: (error as Error).message }, 'could not write the health file');
     }
   };
+  // One probe at a time, each given a few seconds to connect and to answer: a hung server makes the watcher
+  // unhealthy for that reason, and piles up no connections.
+  const probe = { ...config.database, answerTimeoutMs: PROBE_ANSWER_MS };
+  let probing = false;
   const check = async () => {
+    if (probing) return;
+    probing = true;
     const before = database;
-    database = await withClient(config.database, 0, quiet, (client) => client.query('SELECT 1')).then(
+    database = await withClient(probe, PROBE_CONNECT_SECONDS, quiet, (client) => client.query('SELECT 1')).then(
       () => null,
       (error: Error) => error.message,
     );
+    probing = false;
     if (database !== before && database) log.warn({ reason: database }, 'the database cannot be reached (health: unhealthy)');
     write();
   };
@@ -87,7 +97,8 @@ function aborted(signal: AbortSignal): Promise<void> {
 /** The container's own Stripe settings with the watcher's database, deciding as `check` does but never repairing. */
 function judgingConfig(base: Config, env: ContainerInfo['env']): Config {
   const config = configForContainer(base, env);
-  return { ...config, gate: { ...config.gate, onMismatch: 'refuse', onUnknown: 'refuse', recordSwitches: false } };
+  // The watcher changes no data: no repair, no pruning (STRIPE_GATE_ARCHIVE_DAYS is the init gate's).
+  return { ...config, gate: { ...config.gate, onMismatch: 'refuse', onUnknown: 'refuse', recordSwitches: false, archiveDays: null } };
 }
 
 /**

@@ -95,6 +95,10 @@ export interface StripeFailure {
 export function stripeFailure(error: unknown, path: string): StripeFailure {
   const { statusCode, message } = stripeErrorSummary(error);
   const said = `${statusCode ?? 'no answer'}: ${message}`;
+  // Something answered, but not Stripe's API (an HTML page of a proxy or another server): the URL is wrong.
+  if (/Invalid JSON received from the Stripe API/i.test(message)) {
+    return { kind: 'path', words: `${path} was answered by something other than Stripe's API (${said}): check STRIPE_GATE_STRIPE_API_URL` };
+  }
   if (isUnreachable(error)) {
     const why = statusCode === 429 ? 'Stripe is rate-limiting this key' : statusCode ? 'Stripe answered with a server error' : 'Stripe could not be reached';
     return { kind: 'unavailable', words: `${why} (${said})` };

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/core/check.js';
 import { runRestore } from '../../src/core/restore.js';
@@ -237,6 +238,24 @@ describe('when Stripe cannot be asked', () => {
     },
     30_000,
   );
+
+  it('an HTML page where Stripe should answer (a proxy or another server) is a wrong URL (78 with required), not an outage', async () => {
+    db = await freshDatabase('empty');
+    const html = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end('<html><body>Not Found</body></html>');
+    });
+    await new Promise<void>((resolve) => html.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(html.address() as { port: number }).port}`;
+      const g = await gate({ ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'required', STRIPE_GATE_STRIPE_API_URL: url });
+      const error = await runCheck(g.ctx).catch((e: Error & { exitCode: number }) => e);
+      expect(error).toMatchObject({ exitCode: 78 });
+      expect((error as Error).message).toContain("was answered by something other than Stripe's API");
+    } finally {
+      await new Promise((resolve) => html.close(resolve));
+    }
+  });
 
   it('auto: the same answers are warnings naming what they are, and the backend may start', async () => {
     db = await freshDatabase('empty');

@@ -214,6 +214,16 @@ describe('watch, the sidecar', () => {
     }
   });
 
+  it('never prunes, even with STRIPE_GATE_ARCHIVE_DAYS in its environment: the watcher changes no data', async () => {
+    // A restored run's archive: what a check with STRIPE_GATE_ARCHIVE_DAYS would prune at once.
+    await db.query(`WITH r AS (INSERT INTO stripe_mode_gate.run_log (command, decision, gate_version, restored_by) VALUES ('check', 'cleaned', 'test', 1) RETURNING id)
+      INSERT INTO stripe_mode_gate.archive (run_id, table_name, row_id, action, old_row) SELECT id, 'stripe_customers', 1, 'delete', '{}' FROM r`);
+    const gate = await watch({ STRIPE_GATE_ARCHIVE_DAYS: '1' });
+    docker.start({ id: 'p', name: 'pruner', labels: PROTECT, env: { ...TEST_KEYS } });
+    await until(() => gate.logs().some((l) => l.container === 'pruner' && l.decision === 'match'), 'the judgement');
+    expect(await db.query('SELECT count(*)::int AS n FROM stripe_mode_gate.archive')).toEqual([{ n: 1 }]);
+  });
+
   it('ends when asked (SIGTERM in the CLI)', async () => {
     await watch();
     controller.abort();

@@ -273,7 +273,11 @@ describe('TLS to the database', () => {
       'DATABASE_URL: the sslrootcert file does not exist',
     ]);
     expect(problemsOf({ DATABASE_URL: 'postgresql://u@h/db?sslmode=verify-full&sslrootcert=/tmp' })).toEqual([
-      'DATABASE_URL: sslrootcert names a directory or device, not a certificate file',
+      'DATABASE_URL: the sslrootcert file is a directory or device, not a certificate file',
+    ]);
+    // A path through a file (ENOTDIR): named, not a crash (70).
+    expect(problemsOf({ DATABASE_URL: `postgresql://u@h/db?sslmode=verify-full&sslrootcert=${file}/ca.pem` })).toEqual([
+      expect.stringMatching(/^DATABASE_URL: the sslrootcert file cannot be read by this process \(ENOTDIR/),
     ]);
   });
 });

@@ -28,6 +28,14 @@ describe('a DATABASE_URL with a password that is not URL-encoded', () => {
     );
   });
 
+  it('an @ in the database name or a parameter cannot be told from a broken password: refused, saying to write %40, which works', () => {
+    // u:@x/y@host/db: user u, an empty password and database "y@host/db"? Or the password "@x/y" unencoded?
+    expect(() => loadConfig({ DATABASE_URL: 'postgresql://u:p@h/hi@events' }, { terminationLog: null })).toThrow(
+      /an @ in the database name or a parameter must be %40 too/,
+    );
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@h/hi%40events' }, { terminationLog: null }).database.database).toBe('hi@events');
+  });
+
   it("names the likely cause: 'postgresql://u:5432/secretpart@host/db'", () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgresql://u:5432/secretpart@host/db' }, { terminationLog: null })).toThrow(
       /DATABASE_URL: holds '@' or '#' after the host, so a password with \/ \? # or @ is probably not URL-encoded/,
