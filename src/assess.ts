@@ -1,7 +1,7 @@
 import type { StaleScope } from './hievents/catalogue.js';
 import type { Config, GateSettings } from './config/env.js';
 import type { Client } from './db/connect.js';
-import { compare, decide, staleScope, unverifiableKeys, type Outcome } from './decision.js';
+import { compare, decide, NOTHING_FOUND, staleScope, unverifiableKeys, type Outcome } from './decision.js';
 import { readInventory, totalRows, type Inventory, type TargetCount } from './hievents/inventory.js';
 import { sampleStoredIds } from './hievents/sample.js';
 import type { Logger } from './logging.js';
@@ -131,16 +131,6 @@ function settling(marker: Marker | null, settleSeconds: number): boolean {
 /** The assessment when the backend has no Stripe key: nothing to read, nothing to decide but `skipped`. */
 export function skippedAssessment(): Assessment {
   const policy = { onMismatch: 'refuse', onUnknown: 'refuse', settleSeconds: 0, recordSwitches: true } as const;
-  const outcome = decide({
-    configured: null,
-    stored: null,
-    idsPresent: 0,
-    staleRows: 0,
-    unknownSchema: false,
-    repairBlocked: false,
-    probeFound: false,
-    settling: false,
-    policy,
-  });
+  const outcome = decide({ configured: null, stored: null, ...NOTHING_FOUND, policy });
   return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], policy, outcome, warnings: [], settling: false, late: null };
 }

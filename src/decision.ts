@@ -84,6 +84,16 @@ export interface DecisionInput {
   policy: Pick<GateSettings, 'onMismatch' | 'onUnknown' | 'recordSwitches'>;
 }
 
+/** The facts of a database where nothing was found: no ids, nothing stale, nothing in the way. */
+export const NOTHING_FOUND = {
+  idsPresent: 0,
+  staleRows: 0,
+  unknownSchema: false,
+  repairBlocked: false,
+  probeFound: false,
+  settling: false,
+} as const satisfies Partial<DecisionInput>;
+
 export interface Outcome {
   decision: Decision;
   exitCode: ExitCodeValue;

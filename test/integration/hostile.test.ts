@@ -14,6 +14,21 @@ afterEach(async () => {
 
 const { ctx, check, adoptTest, cleanToLive } = inProcessGate(() => db!.url);
 
+/**
+ * On a database of `shape` adopted as test keys and then made hostile by `statements`, a clean to live keys
+ * is refused (65) with a message naming `named`, and nothing changes.
+ */
+async function refusedByName(shape: Parameters<typeof freshDatabase>[0], statements: string[], named: string) {
+  db = await freshDatabase(shape);
+  await adoptTest();
+  for (const statement of statements) await db.query(statement);
+  const before = await db.checksums();
+  const result = await cleanToLive();
+  expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
+  expect(result.message).toContain(named);
+  expect(await db.checksums()).toEqual(before);
+}
+
 describe('objects in the database cannot redirect the gate', () => {
   it('archives and restores the real rows when public shadows to_jsonb and jsonb_populate_record for a Stripe table', async () => {
     db = await freshDatabase('F');
@@ -53,30 +68,26 @@ describe('Stripe tables the gate may not write', () => {
   });
 
   it('a partitioned table with a trigger on a partition is refused by name', async () => {
-    db = await freshDatabase('E');
-    await adoptTest();
-    await db.query('ALTER TABLE stripe_customers RENAME TO stripe_customers_old');
-    await db.query('CREATE TABLE stripe_customers (LIKE stripe_customers_old) PARTITION BY RANGE (id)');
-    await db.query('CREATE TABLE stripe_customers_p1 PARTITION OF stripe_customers FOR VALUES FROM (0) TO (1000000)');
-    await db.query('INSERT INTO stripe_customers SELECT * FROM stripe_customers_old');
-    await db.query('CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$');
-    await db.query('CREATE TRIGGER keep_rows BEFORE DELETE ON stripe_customers_p1 FOR EACH ROW EXECUTE FUNCTION keep()');
-    const before = await db.checksums();
-    const result = await cleanToLive();
-    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
-    expect(result.message).toContain('stripe_customers is a partitioned table, not an ordinary table');
-    expect(await db.checksums()).toEqual(before);
+    await refusedByName(
+      'E',
+      [
+        'ALTER TABLE stripe_customers RENAME TO stripe_customers_old',
+        'CREATE TABLE stripe_customers (LIKE stripe_customers_old) PARTITION BY RANGE (id)',
+        'CREATE TABLE stripe_customers_p1 PARTITION OF stripe_customers FOR VALUES FROM (0) TO (1000000)',
+        'INSERT INTO stripe_customers SELECT * FROM stripe_customers_old',
+        'CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$',
+        'CREATE TRIGGER keep_rows BEFORE DELETE ON stripe_customers_p1 FOR EACH ROW EXECUTE FUNCTION keep()',
+      ],
+      'stripe_customers is a partitioned table, not an ordinary table',
+    );
   });
 
   it('a rule on a Stripe table is refused by name', async () => {
-    db = await freshDatabase('C');
-    await adoptTest();
-    await db.query('CREATE RULE keep_platforms AS ON DELETE TO account_stripe_platforms DO INSTEAD NOTHING');
-    const before = await db.checksums();
-    const result = await cleanToLive();
-    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
-    expect(result.message).toContain('account_stripe_platforms has the rule keep_platforms');
-    expect(await db.checksums()).toEqual(before);
+    await refusedByName(
+      'C',
+      ['CREATE RULE keep_platforms AS ON DELETE TO account_stripe_platforms DO INSTEAD NOTHING'],
+      'account_stripe_platforms has the rule keep_platforms',
+    );
   });
 
   it('a table referencing an empty Stripe table (Stripe Terminal) lets a new install record and a repair of the others run', async () => {
@@ -215,27 +226,19 @@ describe('what else could act on a repair', () => {
   });
 
   it('a table whose ids are not unique is refused by name: its rows could not be told apart', async () => {
-    db = await freshDatabase('E');
-    await adoptTest();
-    await db.query('ALTER TABLE accounts DROP CONSTRAINT accounts_pkey CASCADE');
-    const before = await db.checksums();
-    const result = await cleanToLive();
-    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
-    expect(result.message).toContain('accounts has no unique, not-null id');
-    expect(await db.checksums()).toEqual(before);
+    await refusedByName('E', ['ALTER TABLE accounts DROP CONSTRAINT accounts_pkey CASCADE'], 'accounts has no unique, not-null id');
   });
 
   it('a foreign key onto the Connect columns of accounts is refused by name: the reset would reach it', async () => {
-    db = await freshDatabase('B');
-    await adoptTest();
-    await db.query('ALTER TABLE accounts ADD CONSTRAINT accounts_stripe_account_key UNIQUE (stripe_account_id)');
-    await db.query('CREATE TABLE payout_notes (id serial PRIMARY KEY, stripe_account_id varchar REFERENCES accounts (stripe_account_id) ON UPDATE CASCADE)');
-    await db.query('INSERT INTO payout_notes (stripe_account_id) SELECT stripe_account_id FROM accounts WHERE stripe_account_id IS NOT NULL');
-    const before = await db.checksums();
-    const result = await cleanToLive();
-    expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
-    expect(result.message).toContain('payout_notes references accounts');
-    expect(await db.checksums()).toEqual(before);
+    await refusedByName(
+      'B',
+      [
+        'ALTER TABLE accounts ADD CONSTRAINT accounts_stripe_account_key UNIQUE (stripe_account_id)',
+        'CREATE TABLE payout_notes (id serial PRIMARY KEY, stripe_account_id varchar REFERENCES accounts (stripe_account_id) ON UPDATE CASCADE)',
+        'INSERT INTO payout_notes (stripe_account_id) SELECT stripe_account_id FROM accounts WHERE stripe_account_id IS NOT NULL',
+      ],
+      'payout_notes references accounts',
+    );
   });
 
   it('a Stripe table locked by another session past the lock wait is 75, with nothing changed', async () => {

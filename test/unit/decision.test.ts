@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compare, decide, unverifiableKeys, type DecisionInput } from '../../src/decision.js';
+import { compare, decide, NOTHING_FOUND, unverifiableKeys, type DecisionInput } from '../../src/decision.js';
 import type { StripeState } from '../../src/marker/state.js';
 
 const state = (stripeMode: 'test' | 'live', saasMode: boolean, accountId: string | null = null): StripeState => ({
@@ -11,12 +11,7 @@ const refuse = { onMismatch: 'refuse', onUnknown: 'refuse', recordSwitches: true
 const input = (over: Partial<DecisionInput>): DecisionInput => ({
   configured: state('test', false),
   stored: state('test', false),
-  idsPresent: 0,
-  staleRows: 0,
-  unknownSchema: false,
-  repairBlocked: false,
-  probeFound: false,
-  settling: false,
+  ...NOTHING_FOUND,
   policy: refuse,
   ...over,
 });
