@@ -2,6 +2,7 @@
 // what is wrong, never guessed; restore puts back a run only when its archive is whole.
 import { afterEach, describe, expect, it } from 'vitest';
 import { runRestore } from '../../src/core/restore.js';
+import { seeded } from '../fixtures/hievents/index.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { failure, inProcessGate, TEST_KEYS } from '../support/gate.js';
 
@@ -60,7 +61,7 @@ describe('tampered gate tables are refused, never guessed', () => {
     const status = await runStatus(await ctx(TEST_KEYS));
     expect(status.stored).toBeNull();
     expect(status.damaged).toContain('the marker has platforms []');
-    expect(status.stripeIds.stripe_customers).toBe(6);
+    expect(status.stripeIds.stripe_customers).toBe(seeded.E.tables.stripe_customers);
   });
 
   it('adopt --force mends a marker with two rows', async () => {

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/core/check.js';
 import { runRestore } from '../../src/core/restore.js';
+import { seeded } from '../fixtures/hievents/index.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { failure, gateContext, inProcessGate, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 
@@ -38,7 +39,7 @@ describe('objects in the database cannot redirect the gate', () => {
     await db.query(`CREATE FUNCTION public.jsonb_populate_record(stripe_customers, jsonb) RETURNS stripe_customers LANGUAGE sql AS $$ SELECT $1 $$`);
     expect(await cleanToLive()).toMatchObject({ decision: 'cleaned' });
     const archived = await db.query<{ email: string }>("SELECT old_row->>'email' AS email FROM stripe_mode_gate.archive WHERE table_name = 'stripe_customers'");
-    expect(archived).toHaveLength(6);
+    expect(archived).toHaveLength(seeded.F.tables.stripe_customers);
     expect(archived.every((row) => row.email?.includes('@'))).toBe(true);
     await runRestore(await ctx(TEST_KEYS));
     await db.query('DROP FUNCTION public.to_jsonb(stripe_customers); DROP FUNCTION public.jsonb_populate_record(stripe_customers, jsonb)');

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/core/check.js';
 import { runPlan } from '../../src/core/plan.js';
+import { seeded } from '../fixtures/hievents/index.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 
@@ -30,8 +31,8 @@ describe('a schema the gate does not know', () => {
     const plan = await runPlan((await gateContext({ DATABASE_URL: db.url, ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' })).ctx);
     expect(plan.decision).toBe('refused-mismatch');
     expect(plan.unexpected).toEqual(['accounts.stripe_connect_account_type is integer, expected character varying or text']);
-    expect(plan.changes.repair.stripe_customers).toEqual({ action: 'delete', rows: 6 });
-    expect(plan.changes.repair.accounts).toEqual({ action: 'reset', rows: 3 });
+    expect(plan.changes.repair.stripe_customers).toEqual({ action: 'delete', rows: seeded.B.tables.stripe_customers });
+    expect(plan.changes.repair.accounts).toEqual({ action: 'reset', rows: seeded.B.accountsWithAnyConnectColumn });
   });
 
   it('never repairs a table that another table references: the delete would reach rows it does not archive', async () => {
@@ -55,7 +56,7 @@ describe('a schema the gate does not know', () => {
     const result = await run({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' });
     expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
     expect(result.message).toContain('stripe_customers has the trigger customers_audit');
-    expect(result.changes.repair.stripe_customers).toEqual({ action: 'delete', rows: 6 });
+    expect(result.changes.repair.stripe_customers).toEqual({ action: 'delete', rows: seeded.E.tables.stripe_customers });
     expect(await db.checksums()).toEqual(before);
   });
 });
