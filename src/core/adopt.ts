@@ -10,7 +10,7 @@ import { ensureGateSchema } from '../marker/schema.js';
 import { DamagedGateTablesError, logRun, readMarker, writeMarker } from '../marker/store.js';
 import { describeState } from '../report.js';
 import type { StripeMode } from '../stripe/keys.js';
-import type { RunContext } from './check.js';
+import type { RunContext } from './context.js';
 
 export interface AdoptOptions {
   mode: StripeMode;

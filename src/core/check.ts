@@ -6,19 +6,10 @@ import { savepoint } from '../db/transaction.js';
 import { ensureGateSchema } from '../marker/schema.js';
 import { configuredState } from '../marker/state.js';
 import { staleScope } from '../decision.js';
-import { logRun, markChecked, markerExistsSql, pruneArchive, setRunCounts, writeMarker } from '../marker/store.js';
+import { logRun, markChecked, markerExistsSql, setRunCounts, writeMarker } from '../marker/store.js';
 import { changesOf, decisionReport, explain, type DecisionReport } from '../report.js';
-import type { Config } from '../config/env.js';
-import type { Logger } from '../logging.js';
-
-/** What every run of the core needs: the configuration it works for, and where it logs. */
-export interface RunContext {
-  config: Config;
-  log: Logger;
-}
-
-/** A check needs nothing more. */
-export type CheckContext = RunContext;
+import type { RunContext } from './context.js';
+import { pruneDue } from './prune.js';
 
 export interface CheckResult extends DecisionReport {
   message: string;
@@ -33,7 +24,7 @@ function resultOf(a: Assessment): CheckResult {
  * and repair of a clean, and the new marker commit together or not at all. Returns the assessment with the
  * rows actually repaired.
  */
-async function act(client: Client, ctx: CheckContext, a: Assessment): Promise<Assessment> {
+async function act(client: Client, ctx: RunContext, a: Assessment): Promise<Assessment> {
   const { schema } = ctx.config.gate;
   const { decision } = a.outcome;
   if (decision === 'match' && a.late?.done) {
@@ -80,7 +71,7 @@ async function act(client: Client, ctx: CheckContext, a: Assessment): Promise<As
 }
 
 /** A refusal is logged in the run log when the gate may write there; the refusal itself stands regardless. */
-async function logRefusal(client: Client, ctx: CheckContext, a: Assessment): Promise<void> {
+async function logRefusal(client: Client, ctx: RunContext, a: Assessment): Promise<void> {
   const { schema } = ctx.config.gate;
   const run = { command: 'check', decision: a.outcome.decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) };
   await savepoint(
@@ -98,13 +89,12 @@ async function logRefusal(client: Client, ctx: CheckContext, a: Assessment): Pro
  * before anything of Hi.Events is locked: nothing may come between a repair's look for waiting writers and
  * its commit. Only where the gate's tables exist (the marker table stands for them).
  */
-async function pruneOld(client: Client, ctx: CheckContext): Promise<void> {
+async function pruneOld(client: Client, ctx: RunContext): Promise<void> {
   const { schema, archiveDays } = ctx.config.gate;
   await savepoint(
     client,
     async () => {
-      await ensureGateSchema(client, schema);
-      const pruned = await pruneArchive(client, schema, archiveDays);
+      const pruned = await pruneDue(client, schema, archiveDays);
       if (pruned.runs.length > 0)
         ctx.log.info(
           { pruned: pruned.runs, rows: pruned.rows },
@@ -116,7 +106,7 @@ async function pruneOld(client: Client, ctx: CheckContext): Promise<void> {
 }
 
 /** The init job (and the watcher's judgement of a container): connect, lock, decide, act, release. */
-export async function runCheck(ctx: CheckContext): Promise<CheckResult> {
+export async function runCheck(ctx: RunContext): Promise<CheckResult> {
   const { config, log } = ctx;
   if (!configuredState(config)) return resultOf(skippedAssessment());
   return withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>

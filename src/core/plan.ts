@@ -3,7 +3,7 @@ import { withClient } from '../db/connect.js';
 import { withTransaction } from '../db/transaction.js';
 import { schemaProblems } from '../hievents/inventory.js';
 import { decisionReport, type DecisionReport } from '../report.js';
-import type { RunContext } from './check.js';
+import type { RunContext } from './context.js';
 
 export interface PlanResult extends DecisionReport {
   /** Tables of a shape no Hi.Events release has, and why a table with stale rows may not be repaired. */

@@ -13,7 +13,7 @@ import type { Marker } from '../marker/state.js';
 import { StripeBudget } from '../stripe/api.js';
 import { findCleanedRun, logRun, markRestored, readMarker, writeMarker, type CleanedRun } from '../marker/store.js';
 import { describeRows, describeState } from '../report.js';
-import type { RunContext } from './check.js';
+import type { RunContext } from './context.js';
 
 export interface RestoreResult {
   run: string;

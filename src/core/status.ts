@@ -6,7 +6,7 @@ import { configuredIdentity } from '../assess.js';
 import { displayState, type Marker, type StripeState } from '../marker/state.js';
 import { StripeBudget } from '../stripe/api.js';
 import { archiveSize, DamagedGateTablesError, readMarker, recentRuns, type ArchiveSize, type RunSummary } from '../marker/store.js';
-import type { RunContext } from './check.js';
+import type { RunContext } from './context.js';
 
 export interface StatusResult {
   stored: Marker | null;

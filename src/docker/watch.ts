@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { runCheck, type CheckContext } from '../core/check.js';
+import { runCheck } from '../core/check.js';
+import type { RunContext } from '../core/context.js';
 import { configForContainer, type Config } from '../config/env.js';
 import type { Decision } from '../decision.js';
 import { withClient } from '../db/connect.js';
@@ -105,7 +106,7 @@ function judgingConfig(base: Config, env: ContainerInfo['env']): Config {
  * Decides for one protected container as `check` would, with its own Stripe configuration and the watcher's
  * database; stops it unless it may run. A database that cannot be asked stops nothing.
  */
-async function judge(docker: Docker, ctx: CheckContext, container: ContainerInfo, signal: AbortSignal): Promise<void> {
+async function judge(docker: Docker, ctx: RunContext, container: ContainerInfo, signal: AbortSignal): Promise<void> {
   const { log } = ctx;
   let config: Config;
   try {
@@ -168,7 +169,7 @@ async function stop(docker: Docker, log: Logger, container: ContainerInfo, decis
  * across Docker daemon restarts (reconnecting with backoff, then judging what started meanwhile).
  * Returns as soon as `signal` aborts.
  */
-export async function runWatch(ctx: CheckContext, signal: AbortSignal): Promise<void> {
+export async function runWatch(ctx: RunContext, signal: AbortSignal): Promise<void> {
   const { log, config } = ctx;
   const docker = await dockerClient(config.gate.docker);
   const stopped = aborted(signal);

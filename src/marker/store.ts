@@ -38,7 +38,7 @@ async function gateRows<R extends QueryResultRow>(client: Client, schema: string
  * Whether one of the gate's tables exists. Asked first rather than caught: inside a transaction, a failed
  * statement would abort everything after it.
  */
-async function exists(client: Client, schema: string, table: string): Promise<boolean> {
+export async function gateTableExists(client: Client, schema: string, table: string): Promise<boolean> {
   const { rows } = await client.query<{ found: boolean }>('SELECT pg_catalog.to_regclass($1) IS NOT NULL AS found', [qualified(schema, table)]);
   return rows[0].found;
 }
@@ -76,7 +76,7 @@ export function markerExistsSql(schema: string): string {
  * `known`: whether the marker table exists, when the caller asked already (markerExistsSql).
  */
 export async function readMarker(client: Client, schema: string, known?: boolean): Promise<Marker | null> {
-  if (!(known ?? (await exists(client, schema, 'marker')))) return null;
+  if (!(known ?? (await gateTableExists(client, schema, 'marker')))) return null;
   const rows = await gateRows<{
     stripe_mode: unknown;
     saas_mode: unknown;
@@ -184,7 +184,7 @@ export interface RunSummary {
 }
 
 export async function recentRuns(client: Client, schema: string, limit: number): Promise<RunSummary[]> {
-  if (!(await exists(client, schema, 'run_log'))) return [];
+  if (!(await gateTableExists(client, schema, 'run_log'))) return [];
   const rows = await gateRows<{ id: string; at: Date; command: string; decision: string; gate_version: string }>(
     client,
     schema,
@@ -223,7 +223,7 @@ export interface CleanedRun {
 
 /** A cleaned run: the one asked for, or the newest. */
 export async function findCleanedRun(client: Client, schema: string, runId?: string): Promise<CleanedRun | null> {
-  if (!(await exists(client, schema, 'run_log'))) return null;
+  if (!(await gateTableExists(client, schema, 'run_log'))) return null;
   const rows = await gateRows<{
     id: string;
     marker_before: unknown;
@@ -293,7 +293,7 @@ export interface ArchiveSize {
 }
 
 export async function archiveSize(client: Client, schema: string): Promise<ArchiveSize | null> {
-  if (!(await exists(client, schema, 'archive')) || !(await exists(client, schema, 'run_log'))) return null;
+  if (!(await gateTableExists(client, schema, 'archive')) || !(await gateTableExists(client, schema, 'run_log'))) return null;
   const rows = await gateRows<{ rows: number; bytes: string; oldest: Date | null }>(
     client,
     schema,
