@@ -10,7 +10,7 @@ import type { Logger } from './logging.js';
 import type { Marker, Unchecked } from './marker/state.js';
 import { runMarkerBefore } from './marker/store.js';
 import type { StripeBudget } from './stripe/api.js';
-import { askStripe, type IdAnswer, type Lookup } from './stripe/probe.js';
+import { askStripe, type IdAnswer } from './stripe/probe.js';
 
 /** How many rows written after a switch a start asks Stripe about, per table, the oldest writes first. */
 export const LATE_SAMPLE = 10;
@@ -88,10 +88,13 @@ async function askEveryKey(keys: string[], config: Config, rows: WrittenRow[], b
   for (const key of keys) {
     const open = rows.flatMap((_, i) => (answers[i]?.story === 'found' ? [] : [i]));
     if (open.length === 0) break;
-    const lookups: Lookup[] = open
-      .map((i) => rows[i])
-      .map((r) => (r.kind === 'customer' ? { kind: r.kind, id: r.id, account: r.account } : { kind: r.kind, id: r.id }));
-    const said = await askStripe(key, config.gate, lookups, budget, log);
+    const said = await askStripe(
+      key,
+      config.gate,
+      open.map((i) => rows[i]),
+      budget,
+      log,
+    );
     for (const [n, i] of open.entries()) answers[i] = strongest(answers[i], said[n]);
   }
   return answers.map((a) => a!);

@@ -3,11 +3,11 @@ import { ident, literal, qualified } from '../db/sql.js';
 import { HIEVENTS_SCHEMA, REPAIRED, SOFT_DELETE } from './catalogue.js';
 import type { PresentSchema } from './schema.js';
 
-export interface StoredIds {
-  /** Newest customers in use, with the connected account they live in (null: the platform account). */
-  customers: { id: string; account: string | null }[];
-  /** Newest connected accounts in use. */
-  accounts: string[];
+/** A stored Stripe id: a customer (in the connected account `account`, or null: the platform's) or a connected account. */
+export interface StoredId {
+  kind: 'customer' | 'account';
+  id: string;
+  account: string | null;
 }
 
 /**
@@ -37,29 +37,25 @@ function sampledTables(present: PresentSchema) {
  * A bounded sample of the Stripe ids the backend would use next, to ask Stripe about: the newest live rows
  * of each table the catalogue marks for sampling, unless the backend reads that data elsewhere now.
  */
-export async function sampleStoredIds(client: Client, present: PresentSchema, limit: number): Promise<StoredIds> {
-  const sample: StoredIds = { customers: [], accounts: [] };
+export async function sampleStoredIds(client: Client, present: PresentSchema, limit: number): Promise<StoredId[]> {
+  const sample: StoredId[] = [];
   for (const { kind, from, id, account, live } of sampledTables(present)) {
     const { rows } = await client.query<{ id: string; account: string | null }>(
       `SELECT ${id} AS id, ${account} AS account FROM ${from} WHERE ${id} IS NOT NULL AND ${live} ORDER BY t.id DESC LIMIT $1`,
       [limit],
     );
-    if (kind === 'customer') sample.customers.push(...rows);
-    else sample.accounts.push(...rows.map((r) => r.id));
+    sample.push(...rows.map((r) => ({ kind, ...r })));
   }
   return sample;
 }
 
 /** A row written after a repair, with the Stripe id it holds. */
-export interface WrittenRow {
+export interface WrittenRow extends StoredId {
   table: string;
   /** The row's primary key, as text. */
   row: string;
-  kind: 'customer' | 'account';
-  /** The id column, and the Stripe id it holds. */
+  /** The column holding the id. */
   column: string;
-  id: string;
-  account: string | null;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Logger } from '../logging.js';
-import type { StoredIds } from '../hievents/sample.js';
+import type { StoredId } from '../hievents/sample.js';
 import type { GateSettings } from '../config/env.js';
 import { isUnreachable, stripeClient, stripeErrorSummary, stripeUnavailable, type StripeBudget } from './api.js';
 import type { StripeMode } from './keys.js';
@@ -39,9 +39,6 @@ export interface IdAnswer {
   words: string;
 }
 
-/** A stored id and how to fetch it with a client of the configured key. */
-export type Lookup = { id: string; kind: 'customer'; account: string | null } | { id: string; kind: 'account' };
-
 /**
  * Asks Stripe, with the configured key, for each id in turn, inside the run's budget. With
  * STRIPE_GATE_STRIPE_API=required an outage is not an answer: it is thrown (69).
@@ -49,7 +46,7 @@ export type Lookup = { id: string; kind: 'customer'; account: string | null } | 
 export async function askStripe(
   secretKey: string,
   gate: Pick<GateSettings, 'stripeApi' | 'stripeApiUrl'>,
-  lookups: Lookup[],
+  lookups: readonly StoredId[],
   budget: StripeBudget,
   log: Logger,
 ): Promise<IdAnswer[]> {
@@ -77,14 +74,6 @@ export async function askStripe(
   return said;
 }
 
-/** The lookups for a sample of stored ids. */
-export function lookupsOf(ids: StoredIds): Lookup[] {
-  return [
-    ...ids.customers.map((c) => ({ kind: 'customer' as const, id: c.id, account: c.account })),
-    ...ids.accounts.map((id) => ({ kind: 'account' as const, id })),
-  ];
-}
-
 /**
  * Asks Stripe about a few stored ids. Every answer must tell the same story: all found, they belong to this
  * configuration; all said to exist in the same other mode, they came from there. A mix (one stray id of
@@ -94,11 +83,11 @@ export function lookupsOf(ids: StoredIds): Lookup[] {
 export async function probe(
   secretKey: string,
   gate: Pick<GateSettings, 'stripeApi' | 'stripeApiUrl'>,
-  ids: StoredIds,
+  ids: readonly StoredId[],
   budget: StripeBudget,
   log: Logger,
 ): Promise<ProbeVerdict> {
-  const said = await askStripe(secretKey, gate, lookupsOf(ids), budget, log);
+  const said = await askStripe(secretKey, gate, ids, budget, log);
   if (said.length === 0) return { verdict: 'inconclusive', reason: 'no id in use to ask Stripe about' };
   const stories = new Set(said.map((s) => s.story));
   const evidence = said.map((s) => `${s.id}: ${s.words}`).join('; ');
