@@ -7,7 +7,7 @@ import { sampleStoredIds } from './hievents/sample.js';
 import type { Logger } from './logging.js';
 import { configuredState, type Marker, type StripeState } from './marker/state.js';
 import { readMarker } from './marker/store.js';
-import { checkLateWrites, lateWarning, type LateWrites } from './late.js';
+import { checkLateWrites, type LateWrites } from './late.js';
 import { StripeBudget } from './stripe/api.js';
 import { identify } from './stripe/identity.js';
 import { probe, PROBE_SAMPLE, type ProbeVerdict } from './stripe/probe.js';
@@ -64,28 +64,15 @@ export async function assess(client: Client, config: Config, log: Logger, invent
     configured && marker?.unchecked && (firstChange === 'none' || firstChange === 'identity')
       ? await checkLateWrites(client, config, marker, budget, log)
       : null;
-  const lateUnverified = lateWarning(late);
-  if (lateUnverified) {
-    warnings.push(lateUnverified);
-    log.warn({ run: late!.run }, lateUnverified);
+  for (const warning of late?.warnings ?? []) {
+    warnings.push(warning);
+    log.warn({ run: late!.run }, warning);
   }
   // Rows written late with the old configuration: the last switch again, for those rows only.
-  let lateBefore = late?.only && late.before ? late.before : null;
+  const lateBefore = late?.repair ? late.before : null;
   // Without a marker, every id in use counts; with one, only what the change strands.
-  const scopeNeeded = (lateBefore ? staleScope(compare(lateBefore, configured!)) : firstChange && staleScope(firstChange)) ?? 'everything';
-  let held =
-    inventory === 'always' || firstChange !== 'none' || lateBefore ? await readInventory(client, scopeNeeded, lateBefore ? late!.only! : undefined) : null;
-  if (lateBefore && totalRows(held!.stale) === 0) {
-    // Stripe did not know them, but the switch does not strand them: they stay, and this start is a match.
-    if (late!.stale.length > 0) {
-      const rows = late!.stale.map((r) => `${r.table} id ${r.row}`).join(', ');
-      warnings.push(
-        `Stripe does not know the ids of ${rows}, written after run #${late!.run}, but the switch it made does not strand them: they were left as they are`,
-      );
-    }
-    lateBefore = null;
-    held = inventory === 'always' ? await readInventory(client, scopeNeeded) : null;
-  }
+  const scopeNeeded = (firstChange && staleScope(firstChange)) ?? 'everything';
+  const held = late?.repair ?? (inventory === 'always' || firstChange !== 'none' ? await readInventory(client, scopeNeeded) : null);
   const idsPresent = held && !marker ? totalRows(held.stale) : 0;
 
   let stored = lateBefore ?? marker;

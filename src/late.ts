@@ -3,7 +3,8 @@ import type { Client } from './db/connect.js';
 import { ident, literal } from './db/sql.js';
 import { compare, staleScope } from './decision.js';
 import { REPAIRED } from './hievents/catalogue.js';
-import type { RowsOnly } from './hievents/plan.js';
+import { readInventory, totalRows, type Inventory } from './hievents/inventory.js';
+import type { RowsOnly, StaleScope } from './hievents/plan.js';
 import { sampleWrittenAfter, writtenSince, type WrittenRow } from './hievents/sample.js';
 import { checkSchema, readSchemaFacts } from './hievents/schema.js';
 import type { Logger } from './logging.js';
@@ -29,10 +30,10 @@ export interface LateWrites extends Unchecked {
   asked: AskedRow[];
   /** Rows whose ids Stripe does not know under the configured keys: a client with the old keys wrote them. */
   stale: AskedRow[];
-  /** The rows a repair of late writes may touch, per table; null when there are none to look at. */
-  only: RowsOnly | null;
-  /** What could not be checked, for a warning. */
-  unverified: string | null;
+  /** The late rows the switch strands, as the inventory a repair of them works on; null when there are none. */
+  repair: Inventory | null;
+  /** What could not be checked, and what was left as it is, for the operator. */
+  warnings: string[];
   /** Nothing is left to check: later starts do not look again. */
   done: boolean;
 }
@@ -50,33 +51,49 @@ export async function checkLateWrites(client: Client, config: Config, marker: Ma
   const age = marker.ageSeconds ?? 0;
   const settled = age >= config.gate.settleSeconds;
   const before = await runMarkerBefore(client, config.gate.schema, run);
-  const base = { run, afterXid, before, written: 0, asked: [], stale: [], only: null, unverified: null, done: settled };
+  const base = { run, afterXid, before, written: 0, asked: [], stale: [], repair: null, warnings: [], done: settled };
   const switched = before && staleScope(compare(before, marker));
   if (!switched) return base;
   if (switched === 'connect') {
-    const only = new Map(REPAIRED.map((spec) => [spec.table, writtenSince(afterXid)]));
-    return { ...base, only };
+    const repair = await stranded(client, switched, new Map(REPAIRED.map((spec) => [spec.table, writtenSince(afterXid)])));
+    return { ...base, repair, done: settled && !repair };
   }
   const { usable } = checkSchema(await readSchemaFacts(client));
   const { rows, written } = await sampleWrittenAfter(client, usable, afterXid, LATE_SAMPLE);
+  const unverified = (why: string) => [
+    `${written} rows with Stripe ids were written after run #${run} switched the configuration, and ${why}: ` +
+      'whether a backend or worker still running with the old keys wrote some of them cannot be checked. Make sure nothing runs with the old keys',
+  ];
   if (rows.length === 0) return { ...base, written };
-  if (config.gate.stripeApi === 'off' || !config.stripe) return { ...base, written, unverified: 'STRIPE_GATE_STRIPE_API=off', done: settled };
+  if (config.gate.stripeApi === 'off' || !config.stripe) return { ...base, written, warnings: unverified('STRIPE_GATE_STRIPE_API=off') };
   const keys = [...new Map(Object.values(config.stripe.platforms).map((k) => [k.fingerprint, k.secretKey])).values()];
   const said = await askEveryKey(keys, config, rows, budget, log);
   const asked = rows.map((r, i) => ({ ...r, story: said[i].story, words: said[i].words }));
   const stale = asked.filter((a) => a.story === 'test' || a.story === 'live' || a.story === 'missing');
   const unanswered = asked.filter((a) => a.story === 'unreachable' || a.story === 'error');
   const notAsked = written - asked.length;
-  const unverified =
-    [
-      unanswered.length > 0 ? `Stripe gave no answer for ${unanswered.map((a) => `${a.id} (${a.words})`).join(', ')}` : '',
-      settled && notAsked > 0 ? `only the oldest ${asked.length} were asked about` : '',
-    ]
-      .filter(Boolean)
-      .join('; ') || null;
+  const why = [
+    unanswered.length > 0 ? `Stripe gave no answer for ${unanswered.map((a) => `${a.id} (${a.words})`).join(', ')}` : '',
+    settled && notAsked > 0 ? `only the oldest ${asked.length} were asked about` : '',
+  ].filter(Boolean);
+  const warnings = why.length > 0 ? unverified(why.join('; ')) : [];
+  const repair = stale.length > 0 ? await stranded(client, switched, rowsOf(stale)) : null;
+  if (stale.length > 0 && !repair) {
+    // Stripe did not know them, but the switch does not strand them: they stay, and no later start asks again.
+    const named = stale.map((r) => `${r.table} id ${r.row}`).join(', ');
+    warnings.push(
+      `Stripe does not know the ids of ${named}, written after run #${run}, but the switch it made does not strand them: they were left as they are`,
+    );
+  }
   const stillAsking = unanswered.some((a) => a.story === 'unreachable') && age < GIVE_UP_SECONDS;
   log.info({ run, written, asked: asked.length, stale: stale.length }, 'asked Stripe about the rows written since the last switch');
-  return { ...base, written, asked, stale, only: stale.length > 0 ? rowsOf(stale) : null, unverified, done: settled && stale.length === 0 && !stillAsking };
+  return { ...base, written, asked, stale, repair, warnings, done: settled && !repair && !stillAsking };
+}
+
+/** The rows of `only` that the switch strands, as an inventory of them; null when there are none. */
+async function stranded(client: Client, scope: StaleScope, only: RowsOnly): Promise<Inventory | null> {
+  const inventory = await readInventory(client, scope, only);
+  return totalRows(inventory.stale) > 0 ? inventory : null;
 }
 
 /**
@@ -111,13 +128,4 @@ function rowsOf(stale: AskedRow[]): RowsOnly {
   const only = new Map<string, string[]>();
   for (const r of stale) only.set(r.table, [...(only.get(r.table) ?? []), `(id = ${literal(r.row)}::bigint AND ${ident(r.column)} = ${literal(r.id)})`]);
   return new Map([...only].map(([table, rows]) => [table, rows.join(' OR ')]));
-}
-
-/** The warning for writes that could not be checked, or null. */
-export function lateWarning(late: LateWrites | null): string | null {
-  if (!late?.unverified) return null;
-  return (
-    `${late.written} rows with Stripe ids were written after run #${late.run} switched the configuration, and ${late.unverified}: ` +
-    'whether a backend or worker still running with the old keys wrote some of them cannot be checked. Make sure nothing runs with the old keys'
-  );
 }
