@@ -75,6 +75,7 @@ async function run(command: string, action: Action, json = false, { signals = tr
   // Taken before the rest of the configuration, so that an invalid setting is written there too.
   let terminationLog: string | null = env.STRIPE_GATE_TERMINATION_LOG || (existsSync(TERMINATION_LOG) ? TERMINATION_LOG : null);
   let scrub = createScrubber([]);
+  const print = (text: string) => process.stdout.write(`${scrub(text)}\n`);
   const release = signals
     ? exitOnSignals(
         () => log,
@@ -88,7 +89,6 @@ async function run(command: string, action: Action, json = false, { signals = tr
     log = await gateLogger(config);
     // Every command reads the configuration the same way, so every command says how it read it.
     for (const warning of config.warnings) log.warn(warning);
-    const print = (text: string) => process.stdout.write(`${scrub(text)}\n`);
     const outcome = await action({ config, log });
     if (outcome.reason) writeTerminationLog(terminationLog, scrub(outcome.reason), log);
     const { output } = outcome;
@@ -107,7 +107,7 @@ async function run(command: string, action: Action, json = false, { signals = tr
     else log.error({ command, err: error, exitCode: ExitCode.internal }, message);
     writeTerminationLog(terminationLog, scrub(message), log);
     const exitCode = gateError ? error.exitCode : ExitCode.internal;
-    if (json) process.stdout.write(`${scrub(JSON.stringify({ command, decision: null, exitCode, message, error: message, ...problems }, null, 2))}\n`);
+    if (json) print(JSON.stringify({ command, decision: null, exitCode, message, error: message, ...problems }, null, 2));
     return exitCode;
   } finally {
     release();

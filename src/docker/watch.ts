@@ -40,7 +40,7 @@ function socketDenied(config: Config, error: unknown): GateError {
 }
 
 /**
- * Every HEALTH_EVERY_MS: asks the database (one connection, no wait) and writes what the watcher knows, for
+ * Every HEALTH_EVERY_MS: asks the database (one probe at a time) and writes what the watcher knows, for
  * `stripe-mode-gate health`; `write` again whenever Docker's state changes.
  */
 function reportHealth(config: Config, log: Logger, docker: () => string | null): { write: () => void; stop: () => void } {
