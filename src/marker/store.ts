@@ -199,14 +199,18 @@ export async function setRunCounts(client: Client, schema: string, runId: string
   await gateRows(client, schema, `UPDATE ${qualified(schema, 'run_log')} SET counts = $2 WHERE id = $1`, [runId, JSON.stringify(counts)]);
 }
 
+/** The marker a run's log keeps (`marker_before`), exactly as the gate writes one, or what is damaged. */
+function keptMarker(schema: string, runId: string, value: unknown): Marker {
+  const before = value as Partial<Marker> | null;
+  const state = parseState(before);
+  if (typeof state === 'string') throw new DamagedGateTablesError(schema, `run #${runId} keeps a marker with ${state}`);
+  return { ...state, recordedAt: String(before?.recordedAt ?? ''), recordedBy: String(before?.recordedBy ?? '') };
+}
+
 /** The marker a run replaced, as its log keeps it; null when the run is not there (or kept none). */
 export async function runMarkerBefore(client: Client, schema: string, runId: string): Promise<Marker | null> {
   const rows = await gateRows<{ marker_before: unknown }>(client, schema, `SELECT marker_before FROM ${qualified(schema, 'run_log')} WHERE id = $1`, [runId]);
-  const before = rows[0]?.marker_before as Partial<Marker> | null | undefined;
-  if (!before) return null;
-  const state = parseState(before);
-  if (typeof state === 'string') throw new DamagedGateTablesError(schema, `run #${runId} keeps a marker with ${state}`);
-  return { ...state, recordedAt: String(before.recordedAt ?? ''), recordedBy: String(before.recordedBy ?? '') };
+  return rows[0]?.marker_before ? keptMarker(schema, runId, rows[0].marker_before) : null;
 }
 
 export interface CleanedRun {
@@ -240,15 +244,12 @@ export async function findCleanedRun(client: Client, schema: string, runId?: str
   );
   const row = rows[0];
   if (!row) return null;
-  const before = row.marker_before as Partial<Marker> | null;
-  const state = parseState(before);
-  if (typeof state === 'string') throw new DamagedGateTablesError(schema, `run #${row.id} keeps a marker with ${state}`);
   const tables = Array.isArray(row.counts?.tables) ? row.counts.tables.map(String) : null;
   const repair = (row.counts?.repair ?? {}) as Record<string, { rows?: unknown }>;
   const archived = Object.fromEntries(Object.entries(repair).map(([table, done]) => [table, Number(done?.rows)]));
   return {
     id: String(row.id),
-    markerBefore: { ...state, recordedAt: String(before?.recordedAt ?? ''), recordedBy: String(before?.recordedBy ?? '') },
+    markerBefore: keptMarker(schema, String(row.id), row.marker_before),
     restoredBy: row.restored_by === null ? null : String(row.restored_by),
     prunedAt: row.pruned_at ? new Date(row.pruned_at).toISOString() : null,
     tables,
