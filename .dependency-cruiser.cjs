@@ -4,7 +4,7 @@
 const LAYERS = [
   ['base', '^src/(errors|version|node-compat)\\.ts$|^src/stripe/keys\\.ts$'],
   ['config', '^src/config/'],
-  ['logging', '^src/logging\\.ts$'],
+  ['logging', '^src/(logging|context)\\.ts$'],
   ['db', '^src/db/'],
   ['hievents', '^src/hievents/'],
   ['marker', '^src/marker/'],

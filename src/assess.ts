@@ -1,6 +1,7 @@
 import type { StaleScope } from './hievents/catalogue.js';
 import type { Config, GateSettings } from './config/env.js';
 import type { Client } from './db/connect.js';
+import type { RunContext } from './context.js';
 import { compare, decide, NOTHING_FOUND, staleScope, unverifiableKeys, type Outcome } from './decision.js';
 import { readInventory, totalRows, type Inventory, type TargetCount } from './hievents/inventory.js';
 import { sampleStoredIds } from './hievents/sample.js';
@@ -46,8 +47,9 @@ export async function configuredIdentity(config: Config, stored: StripeState | n
  * caller's transaction (withGateLock, or withTransaction for a run that only reads), which pins search_path.
  * `markerExists`: whether the marker table exists, when the caller asked already (see readMarker).
  */
-export async function assess(client: Client, config: Config, log: Logger, inventory: 'always' | 'when-needed', markerExists?: boolean): Promise<Assessment> {
-  const budget = new StripeBudget();
+export async function assess(client: Client, ctx: RunContext, inventory: 'always' | 'when-needed', markerExists?: boolean): Promise<Assessment> {
+  const { config, log } = ctx;
+  const budget = new StripeBudget(ctx.signal);
   const marker = await readMarker(client, config.gate.schema, markerExists);
   const configured = await configuredIdentity(config, marker, budget, log);
   const firstChange = configured && marker ? compare(marker, configured) : null;

@@ -3,7 +3,7 @@ import { closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, w
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from './config/env.js';
 import { readLogSettings } from './config/log.js';
-import { ConfigError, ExitCode, GateError, type ExitCodeValue } from './errors.js';
+import { ConfigError, ExitCode, GateError, StoppedError, type ExitCodeValue } from './errors.js';
 import { createLogger, createScrubber, gateLogger, type Logger } from './logging.js';
 import { VERSION } from './version.js';
 import type { CommandOutcome, Context } from './commands/context.js';
@@ -39,21 +39,29 @@ const TERMINATION_LOG_LIMIT = 4096;
 
 type Action = (ctx: Context) => Promise<CommandOutcome>;
 
-const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+const SIGNAL_EXIT = { SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated } as const;
+/** How long a stopped run may take to reach its next wait before the process ends anyway. */
+const STOP_GRACE_MS = 1000;
 
 /**
- * SIGTERM (docker stop, a Kubernetes rollout) or SIGINT at any wait ends the run at once, with 143/130. As
- * PID 1 in a container the process has no default handler, so without this it would wait for SIGKILL.
- * Everything the gate writes is one transaction: the connection closing with the process makes the server
- * roll back whatever was not committed. Returns the function that removes the handlers.
+ * SIGTERM (docker stop, a Kubernetes rollout) or SIGINT aborts the run's signal: the core ends at its next
+ * wait, or before it commits, with StoppedError (143/130). A run busy in one statement is ended anyway after
+ * STOP_GRACE_MS, with the same code: the connection closing with the process makes the server roll back
+ * whatever was not committed. As PID 1 in a container the process has no default handler, so without this it
+ * would wait for SIGKILL. `graceful` (watch): the command ends itself once aborted. Returns the function
+ * that removes the handlers.
  */
-function exitOnSignals(log: () => Logger | undefined, terminationLog: () => string | null): () => void {
+function stopOnSignals(controller: AbortController, graceful: boolean, log: () => Logger | undefined, terminationLog: () => string | null): () => void {
   const handlers = Object.entries(SIGNAL_EXIT).map(([signal, exitCode]) => {
     const handler = () => {
-      const reason = `stopped by ${signal} before the run ended; nothing it had not committed is kept`;
-      log()?.warn({ signal, exitCode }, reason);
-      writeTerminationLog(terminationLog(), reason, log());
-      process.exit(exitCode);
+      controller.abort(signal);
+      if (graceful) return;
+      setTimeout(() => {
+        const reason = `stopped by ${signal} before the run ended; nothing it had not committed is kept`;
+        log()?.warn({ signal, exitCode }, reason);
+        writeTerminationLog(terminationLog(), reason, log());
+        process.exit(exitCode);
+      }, STOP_GRACE_MS).unref();
     };
     process.once(signal, handler);
     return [signal, handler] as const;
@@ -69,19 +77,20 @@ function exitOnSignals(log: () => Logger | undefined, terminationLog: () => stri
  * `{ command, exitCode, message, ... }`; a failure too (`decision: null`, `error`, and `problems` for an
  * invalid configuration), so that scripts always get one.
  */
-async function run(command: string, action: Action, json = false, { signals = true } = {}): Promise<ExitCodeValue> {
+async function run(command: string, action: Action, json = false, { graceful = false } = {}): Promise<ExitCodeValue> {
   const env = process.env;
   let log: Logger | undefined;
   // Taken before the rest of the configuration, so that an invalid setting is written there too.
   let terminationLog: string | null = env.STRIPE_GATE_TERMINATION_LOG || (existsSync(TERMINATION_LOG) ? TERMINATION_LOG : null);
   let scrub = createScrubber([]);
   const print = (text: string) => process.stdout.write(`${scrub(text)}\n`);
-  const release = signals
-    ? exitOnSignals(
-        () => log,
-        () => terminationLog,
-      )
-    : () => undefined;
+  const controller = new AbortController();
+  const release = stopOnSignals(
+    controller,
+    graceful,
+    () => log,
+    () => terminationLog,
+  );
   try {
     const config = loadConfig(env, { terminationLog });
     terminationLog = config.gate.terminationLog;
@@ -89,7 +98,7 @@ async function run(command: string, action: Action, json = false, { signals = tr
     log = await gateLogger(config);
     // Every command reads the configuration the same way, so every command says how it read it.
     for (const warning of config.warnings) log.warn(warning);
-    const outcome = await action({ config, log });
+    const outcome = await action({ config, log, signal: controller.signal });
     if (outcome.reason) writeTerminationLog(terminationLog, scrub(outcome.reason), log);
     const { output } = outcome;
     // The final log line of every run: its command, exit code and what it has to say.
@@ -101,13 +110,13 @@ async function run(command: string, action: Action, json = false, { signals = tr
     // Before the configuration is read, the log settings are taken as they are (invalid ones: the defaults).
     log ??= await createLogger(readLogSettings(env));
     const gateError = error instanceof GateError;
-    const problems = error instanceof ConfigError ? { problems: error.problems } : {};
+    const details = error instanceof ConfigError ? { problems: error.problems } : error instanceof StoppedError ? { signal: error.signal } : {};
     const message = gateError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
-    if (gateError) log.error({ command, exitCode: error.exitCode, ...problems }, message);
+    if (gateError) log.error({ command, exitCode: error.exitCode, ...details }, message);
     else log.error({ command, err: error, exitCode: ExitCode.internal }, message);
     writeTerminationLog(terminationLog, scrub(message), log);
     const exitCode = gateError ? error.exitCode : ExitCode.internal;
-    if (json) print(JSON.stringify({ command, decision: null, exitCode, message, error: message, ...problems }, null, 2));
+    if (json) print(JSON.stringify({ command, decision: null, exitCode, message, error: message, ...details }, null, 2));
     return exitCode;
   } finally {
     release();
@@ -140,8 +149,8 @@ function program(setExit: (code: ExitCodeValue, now?: boolean) => void): Command
     .version(VERSION, '--version')
     .exitOverride()
     .addHelpText('after', ENVIRONMENT_HELP);
-  const runAction = async (command: string, fn: Action, json?: boolean, options?: { signals: boolean }) =>
-    setExit(await run(command, fn, json, options), options?.signals === false);
+  const runAction = async (command: string, fn: Action, json?: boolean, options?: { graceful: boolean }) =>
+    setExit(await run(command, fn, json, options), options?.graceful === true);
 
   cli
     .command('check', { isDefault: true })
@@ -193,7 +202,7 @@ function program(setExit: (code: ExitCodeValue, now?: boolean) => void): Command
     )
     .addHelpText('after', `${ENVIRONMENT_HELP}\n\nwatch also reads STRIPE_GATE_WATCH_CONTAINERS and DOCKER_HOST (default unix:///var/run/docker.sock).`)
     // The sidecar ends itself on SIGTERM, with 0.
-    .action(() => runAction('watch', (ctx) => watchCommand(ctx), false, { signals: false }));
+    .action(() => runAction('watch', (ctx) => watchCommand(ctx), false, { graceful: true }));
   cli
     .command('health')
     .description("the image's HEALTHCHECK: 0 when the watcher here reaches Docker and the database (or no watcher runs here), 1 when not")

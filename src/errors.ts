@@ -10,6 +10,9 @@ export const ExitCode = {
   internal: 70,
   lockTimeout: 75,
   config: 78,
+  /** Stopped by SIGINT or SIGTERM before the run ended (128 + the signal's number). */
+  interrupted: 130,
+  terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -69,3 +72,38 @@ export class RefusedError extends GateError {
 
 /** Stripe rejected a configured key: the configuration's own fault (78), whatever the database says. */
 export class KeyRejectedError extends ConfigurationError {}
+
+/**
+ * The run was stopped (SIGTERM, SIGINT: the abort signal of its RunContext) before it ended. Thrown at the
+ * next wait, or before anything is committed; the transaction then rolls back.
+ */
+export class StoppedError extends GateError {
+  constructor(readonly signal: string) {
+    super(`stopped by ${signal} before the run ended; nothing it had not committed is kept`, signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+  }
+}
+
+function stoppedBy(signal: AbortSignal): StoppedError {
+  return new StoppedError(typeof signal.reason === 'string' ? signal.reason : 'SIGTERM');
+}
+
+/** Throws StoppedError once `signal` has aborted; its reason names the signal (SIGTERM when it names none). */
+export function stopIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw stoppedBy(signal);
+}
+
+/** Resolves after `ms`, or rejects with StoppedError as soon as `signal` aborts. */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(stoppedBy(signal));
+    const stop = () => {
+      clearTimeout(timer);
+      reject(stoppedBy(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+}

@@ -1,4 +1,4 @@
-import type { RunContext } from '../core/context.js';
+import type { RunContext } from '../context.js';
 import type { ExitCodeValue } from '../errors.js';
 
 /** What every command gets from the CLI: the parsed configuration and a logger (results go back as values). */

@@ -1,16 +1,14 @@
-import { withClient } from '../db/connect.js';
-import { withGateLock } from '../db/lock.js';
 import { savepoint } from '../db/transaction.js';
 import { compare } from '../decision.js';
 import { UsageError } from '../errors.js';
 import { configuredIdentity } from '../assess.js';
 import { configuredState, type StripeState } from '../marker/state.js';
-import { StripeBudget } from '../stripe/api.js';
 import { ensureGateSchema } from '../marker/schema.js';
 import { DamagedGateTablesError, logRun, readMarker, writeMarker } from '../marker/store.js';
 import { describeState } from '../report.js';
 import type { StripeMode } from '../stripe/keys.js';
-import type { RunContext } from './context.js';
+import type { RunContext } from '../context.js';
+import { stripeBudget, withGateRun } from './context.js';
 
 export interface AdoptOptions {
   mode: StripeMode;
@@ -23,7 +21,7 @@ export interface AdoptOptions {
  * Stripe accounts are recorded only when the declaration is the configuration itself (made with these keys).
  */
 async function declared(ctx: RunContext, options: AdoptOptions): Promise<StripeState> {
-  const configured = await configuredIdentity(ctx.config, null, new StripeBudget(), ctx.log);
+  const configured = await configuredIdentity(ctx.config, null, stripeBudget(ctx), ctx.log);
   const saasMode = options.saas === undefined ? ctx.config.saasMode : options.saas === 'true';
   const sameAsConfigured = configured && configured.stripeMode === options.mode && configured.saasMode === saasMode;
   return { stripeMode: options.mode, saasMode, platforms: sameAsConfigured ? configured.platforms : {} };
@@ -31,36 +29,34 @@ async function declared(ctx: RunContext, options: AdoptOptions): Promise<StripeS
 
 /** Declares what the existing Stripe ids were created under, without changing them (like db:environment:set). */
 export async function runAdopt(ctx: RunContext, options: AdoptOptions): Promise<{ state: StripeState; message: string }> {
-  const { config, log } = ctx;
+  const { config } = ctx;
   const state = await declared(ctx, options);
-  await withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
-    withGateLock(client, config.gate, log, async () => {
-      // --force is also how an operator replaces a damaged marker.
-      const stored = await savepoint(
-        client,
-        () => readMarker(client, config.gate.schema),
-        (error) => {
-          if (options.force && error instanceof DamagedGateTablesError) return null;
-          throw error;
-        },
+  await withGateRun(ctx, async (client) => {
+    // --force is also how an operator replaces a damaged marker.
+    const stored = await savepoint(
+      client,
+      () => readMarker(client, config.gate.schema),
+      (error) => {
+        if (options.force && error instanceof DamagedGateTablesError) return null;
+        throw error;
+      },
+    );
+    if (stored && compare(stored, state) !== 'none' && !options.force) {
+      throw new UsageError(
+        `a marker already says the stored ids were created under ${describeState(stored)}; ` +
+          `declaring ${describeState(state)} instead hides that difference from check. Add --force if you are sure.`,
       );
-      if (stored && compare(stored, state) !== 'none' && !options.force) {
-        throw new UsageError(
-          `a marker already says the stored ids were created under ${describeState(stored)}; ` +
-            `declaring ${describeState(state)} instead hides that difference from check. Add --force if you are sure.`,
-        );
-      }
-      await ensureGateSchema(client, config.gate.schema);
-      const runId = await logRun(client, config.gate.schema, {
-        command: 'adopt',
-        decision: 'adopted',
-        markerBefore: stored,
-        configured: configuredState(config),
-        counts: {},
-      });
-      await writeMarker(client, config.gate.schema, state, runId);
-    }),
-  );
+    }
+    await ensureGateSchema(client, config.gate.schema);
+    const runId = await logRun(client, config.gate.schema, {
+      command: 'adopt',
+      decision: 'adopted',
+      markerBefore: stored,
+      configured: configuredState(config),
+      counts: {},
+    });
+    await writeMarker(client, config.gate.schema, state, runId);
+  });
   const message = `Recorded ${describeState(state)} as the configuration the stored Stripe ids were created under; no id was changed. \`stripe-mode-gate check\` now compares against it.`;
   return { state, message };
 }

@@ -1,14 +1,15 @@
 import { assess, skippedAssessment, type Assessment } from '../assess.js';
 import { applyRepair, refuseWaitingWriters } from '../cleanup/apply.js';
-import { withClient, type Client } from '../db/connect.js';
-import { withGateLock } from '../db/lock.js';
+import type { Client } from '../db/connect.js';
+import { stopIfAborted } from '../errors.js';
 import { savepoint } from '../db/transaction.js';
 import { ensureGateSchema } from '../marker/schema.js';
 import { configuredState } from '../marker/state.js';
 import { staleScope } from '../decision.js';
 import { logRun, markChecked, markerExistsSql, setRunCounts, writeMarker } from '../marker/store.js';
 import { changesOf, decisionReport, explain, type DecisionReport } from '../report.js';
-import type { RunContext } from './context.js';
+import type { RunContext } from '../context.js';
+import { withGateRun } from './context.js';
 import { pruneDue } from './prune.js';
 
 export interface CheckResult extends DecisionReport {
@@ -107,19 +108,16 @@ async function pruneOld(client: Client, ctx: RunContext): Promise<void> {
 
 /** The init job (and the watcher's judgement of a container): connect, lock, decide, act, release. */
 export async function runCheck(ctx: RunContext): Promise<CheckResult> {
-  const { config, log } = ctx;
+  const { config } = ctx;
   if (!configuredState(config)) return resultOf(skippedAssessment());
-  return withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
-    withGateLock(
-      client,
-      config.gate,
-      log,
-      async ({ marker }) => {
-        if (config.gate.archiveDays !== null && marker) await pruneOld(client, ctx);
-        const a = await assess(client, config, log, 'when-needed', marker as boolean | undefined);
-        return resultOf(await act(client, ctx, a));
-      },
-      { marker: markerExistsSql(config.gate.schema) },
-    ),
+  return withGateRun(
+    ctx,
+    async (client, { marker }) => {
+      if (config.gate.archiveDays !== null && marker) await pruneOld(client, ctx);
+      const a = await assess(client, ctx, 'when-needed', marker as boolean | undefined);
+      stopIfAborted(ctx.signal);
+      return resultOf(await act(client, ctx, a));
+    },
+    { marker: markerExistsSql(config.gate.schema) },
   );
 }

@@ -1,9 +1,9 @@
 import { assess } from '../assess.js';
-import { withClient } from '../db/connect.js';
 import { withTransaction } from '../db/transaction.js';
 import { schemaProblems } from '../hievents/inventory.js';
 import { decisionReport, type DecisionReport } from '../report.js';
-import type { RunContext } from './context.js';
+import type { RunContext } from '../context.js';
+import { withDatabase } from './context.js';
 
 export interface PlanResult extends DecisionReport {
   /** Tables of a shape no Hi.Events release has, and why a table with stale rows may not be repaired. */
@@ -12,9 +12,8 @@ export interface PlanResult extends DecisionReport {
 
 /** What `check` would do now, with the rows it would touch; reads only, takes no lock. */
 export async function runPlan(ctx: RunContext): Promise<PlanResult> {
-  const { config, log } = ctx;
-  return withClient(config.database, config.gate.dbWaitSeconds, log, async (client) => {
-    const a = await withTransaction(client, () => assess(client, config, log, 'always'), { access: 'read only' });
+  return withDatabase(ctx, async (client) => {
+    const a = await withTransaction(client, () => assess(client, ctx, 'always'), { access: 'read only' });
     return { ...decisionReport(a), unexpected: schemaProblems(a.inventory) };
   });
 }

@@ -1,9 +1,8 @@
 import type { Client } from '../db/connect.js';
-import { withClient } from '../db/connect.js';
-import { withGateLock } from '../db/lock.js';
 import { ensureGateSchema } from '../marker/schema.js';
 import { gateTableExists, pruneArchive, type Pruned } from '../marker/store.js';
-import type { RunContext } from './context.js';
+import type { RunContext } from '../context.js';
+import { withGateRun } from './context.js';
 
 /**
  * Deletes what the archive keeps of cleaned runs older than `days` (null: none by age) and of restored runs,
@@ -21,11 +20,6 @@ export async function pruneDue(client: Client, schema: string, days: number | nu
  * restored any more; the run log keeps that they were. A database the gate never wrote to is left as it is.
  */
 export async function runPrune(ctx: RunContext, days: number | null): Promise<Pruned> {
-  const { config, log } = ctx;
-  const { schema } = config.gate;
-  return withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
-    withGateLock(client, config.gate, log, async () =>
-      (await gateTableExists(client, schema, 'run_log')) ? pruneDue(client, schema, days) : { runs: [], rows: 0 },
-    ),
-  );
+  const { schema } = ctx.config.gate;
+  return withGateRun(ctx, async (client) => ((await gateTableExists(client, schema, 'run_log')) ? pruneDue(client, schema, days) : { runs: [], rows: 0 }));
 }

@@ -1,7 +1,6 @@
 import { lockRepairedTables, refuseWaitingWriters } from '../cleanup/apply.js';
 import { archivedTables, findConflicts, putBack, refusingUnfitRows } from '../cleanup/restore.js';
-import { withClient, type Client } from '../db/connect.js';
-import { withGateLock } from '../db/lock.js';
+import type { Client } from '../db/connect.js';
 import { compare, staleScope } from '../decision.js';
 import { RefusedError, UsageError } from '../errors.js';
 import { repairedTable } from '../hievents/catalogue.js';
@@ -10,10 +9,10 @@ import { ensureGateSchema } from '../marker/schema.js';
 import { readInventory } from '../hievents/inventory.js';
 import { configuredIdentity } from '../assess.js';
 import type { Marker } from '../marker/state.js';
-import { StripeBudget } from '../stripe/api.js';
 import { findCleanedRun, logRun, markRestored, readMarker, writeMarker, type CleanedRun } from '../marker/store.js';
 import { describeRows, describeState } from '../report.js';
-import type { RunContext } from './context.js';
+import type { RunContext } from '../context.js';
+import { stripeBudget, withGateRun } from './context.js';
 
 export interface RestoreResult {
   run: string;
@@ -30,79 +29,77 @@ export async function runRestore(ctx: RunContext, runId?: string): Promise<Resto
   const { config, log } = ctx;
   const { schema } = config.gate;
   if (runId !== undefined && !/^\d{1,18}$/.test(runId)) throw new UsageError(`--run takes a run id (a number), as \`status\` lists them`);
-  return withClient(config.database, config.gate.dbWaitSeconds, log, (client) =>
-    withGateLock(client, config.gate, log, async () => {
-      const run = await findCleanedRun(client, schema, runId);
-      if (!run) throw new UsageError(runId ? `run #${runId} is not a cleaned run` : 'no cleaned run to restore');
-      if (run.restoredBy) throw new UsageError(`run #${run.id} was already restored (by run #${run.restoredBy})`);
-      if (run.prunedAt) {
-        throw new UsageError(
-          `run #${run.id} was pruned on ${run.prunedAt} (\`stripe-mode-gate prune\` or STRIPE_GATE_ARCHIVE_DAYS): its archive is gone, nothing is left to put back`,
-        );
-      }
-      const older = run.markerBefore;
-      const configured = await configuredIdentity(config, older, new StripeBudget(), log);
-      const change = configured && compare(older, configured);
-      if (!configured || (change !== 'none' && change !== 'identity')) {
+  return withGateRun(ctx, async (client) => {
+    const run = await findCleanedRun(client, schema, runId);
+    if (!run) throw new UsageError(runId ? `run #${runId} is not a cleaned run` : 'no cleaned run to restore');
+    if (run.restoredBy) throw new UsageError(`run #${run.id} was already restored (by run #${run.restoredBy})`);
+    if (run.prunedAt) {
+      throw new UsageError(
+        `run #${run.id} was pruned on ${run.prunedAt} (\`stripe-mode-gate prune\` or STRIPE_GATE_ARCHIVE_DAYS): its archive is gone, nothing is left to put back`,
+      );
+    }
+    const older = run.markerBefore;
+    const configured = await configuredIdentity(config, older, stripeBudget(ctx), log);
+    const change = configured && compare(older, configured);
+    if (!configured || (change !== 'none' && change !== 'identity')) {
+      throw new RefusedError(
+        `Refused: run #${run.id} removed ids created under ${describeState(older)}, but the backend is configured with ` +
+          `${configured ? describeState(configured) : 'no Stripe key'}. Putting them back now would strand them again. ` +
+          `Configure ${describeState(older)} first, then run \`stripe-mode-gate restore --run ${run.id}\`. Nothing was changed.`,
+      );
+    }
+    const markerNow = await readMarker(client, schema);
+    return refusingUnfitRows(run.id, async () => {
+      // The archive must be as the gate writes it (an older gate's lacks a column) before it is read.
+      await ensureGateSchema(client, schema);
+      const tables = checkSchema(await readSchemaFacts(client));
+      const archived = await archivedTables(client, schema, run.id);
+      refuseIncomplete(run, archived);
+      refuseUnwritable(
+        run,
+        tables,
+        archived.map((t) => t.table),
+      );
+      // A backend still running must not write rows between the checks and the put-back.
+      await lockRepairedTables(
+        client,
+        archived.map((t) => t.table),
+      );
+      await refuseMixing(client, run.id, markerNow, older);
+      // Right after a clean the planner has no statistics for the archive and takes its rows for one:
+      // a nested loop would then scan the live table once per archived row. Every statement here is a bulk
+      // set operation, for which hashing is right.
+      await client.query("SELECT set_config('enable_nestloop', 'off', true)");
+      const conflicts = await findConflicts(client, schema, run.id, archived, tables);
+      if (conflicts.length > 0) {
+        const list = conflicts.map((c) => `${c.table} id ${c.rowId}: ${c.reason}`).join('; ');
         throw new RefusedError(
-          `Refused: run #${run.id} removed ids created under ${describeState(older)}, but the backend is configured with ` +
-            `${configured ? describeState(configured) : 'no Stripe key'}. Putting them back now would strand them again. ` +
-            `Configure ${describeState(older)} first, then run \`stripe-mode-gate restore --run ${run.id}\`. Nothing was changed.`,
+          `Refused: ${conflicts.length} archived rows of run #${run.id} would collide with rows written since the clean (${list}). ` +
+            'Remove or reconcile those rows first, then run restore again. Nothing was changed.',
         );
       }
-      const markerNow = await readMarker(client, schema);
-      return refusingUnfitRows(run.id, async () => {
-        // The archive must be as the gate writes it (an older gate's lacks a column) before it is read.
-        await ensureGateSchema(client, schema);
-        const tables = checkSchema(await readSchemaFacts(client));
-        const archived = await archivedTables(client, schema, run.id);
-        refuseIncomplete(run, archived);
-        refuseUnwritable(
-          run,
-          tables,
-          archived.map((t) => t.table),
-        );
-        // A backend still running must not write rows between the checks and the put-back.
-        await lockRepairedTables(
-          client,
-          archived.map((t) => t.table),
-        );
-        await refuseMixing(client, run.id, markerNow, older);
-        // Right after a clean the planner has no statistics for the archive and takes its rows for one:
-        // a nested loop would then scan the live table once per archived row. Every statement here is a bulk
-        // set operation, for which hashing is right.
-        await client.query("SELECT set_config('enable_nestloop', 'off', true)");
-        const conflicts = await findConflicts(client, schema, run.id, archived, tables);
-        if (conflicts.length > 0) {
-          const list = conflicts.map((c) => `${c.table} id ${c.rowId}: ${c.reason}`).join('; ');
-          throw new RefusedError(
-            `Refused: ${conflicts.length} archived rows of run #${run.id} would collide with rows written since the clean (${list}). ` +
-              'Remove or reconcile those rows first, then run restore again. Nothing was changed.',
-          );
-        }
-        const rows = await putBack(client, schema, run.id, archived, tables);
-        const restoredBy = await logRun(client, schema, {
-          command: 'restore',
-          decision: 'restored',
-          markerBefore: markerNow,
-          configured,
-          counts: { run: run.id, rows },
-        });
-        await markRestored(client, schema, run.id, restoredBy);
-        await writeMarker(client, schema, older, restoredBy);
-        // As after a repair: a client waiting to write would write ids of the newer configuration next to these.
-        await refuseWaitingWriters(
-          client,
-          archived.map((t) => t.table),
-        );
-        const total = Object.values(rows).reduce((a, b) => a + b, 0);
-        const message = `Restored run #${run.id}: ${total} rows put back (${Object.entries(rows)
-          .map(([t, n]) => `${t} ${n}`)
-          .join(', ')}) and the marker ${describeState(older)}.`;
-        return { run: run.id, restoredBy, rows, message };
+      const rows = await putBack(client, schema, run.id, archived, tables);
+      const restoredBy = await logRun(client, schema, {
+        command: 'restore',
+        decision: 'restored',
+        markerBefore: markerNow,
+        configured,
+        counts: { run: run.id, rows },
       });
-    }),
-  );
+      await markRestored(client, schema, run.id, restoredBy);
+      await writeMarker(client, schema, older, restoredBy);
+      // As after a repair: a client waiting to write would write ids of the newer configuration next to these.
+      await refuseWaitingWriters(
+        client,
+        archived.map((t) => t.table),
+      );
+      const total = Object.values(rows).reduce((a, b) => a + b, 0);
+      const message = `Restored run #${run.id}: ${total} rows put back (${Object.entries(rows)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ')}) and the marker ${describeState(older)}.`;
+      return { run: run.id, restoredBy, rows, message };
+    });
+  });
 }
 
 /** The archive must hold every row the run's log says the clean archived: nothing lost, nothing added. */

@@ -1,12 +1,11 @@
-import { withClient } from '../db/connect.js';
 import { withTransaction } from '../db/transaction.js';
 import { readInventory, schemaProblems } from '../hievents/inventory.js';
 import { detectShape } from '../hievents/schema.js';
 import { configuredIdentity } from '../assess.js';
 import { displayState, type Marker, type StripeState } from '../marker/state.js';
-import { StripeBudget } from '../stripe/api.js';
 import { archiveSize, DamagedGateTablesError, readMarker, recentRuns, type ArchiveSize, type RunSummary } from '../marker/store.js';
-import type { RunContext } from './context.js';
+import type { RunContext } from '../context.js';
+import { stripeBudget, withDatabase } from './context.js';
 
 export interface StatusResult {
   stored: Marker | null;
@@ -26,7 +25,7 @@ export interface StatusResult {
 
 export async function runStatus(ctx: RunContext): Promise<StatusResult> {
   const { config, log } = ctx;
-  return withClient(config.database, config.gate.dbWaitSeconds, log, async (client) => {
+  return withDatabase(ctx, async (client) => {
     let damaged: string | null = null;
     // status is where an operator looks first: it shows a damage rather than fail on it.
     const stored = await readMarker(client, config.gate.schema).catch((error: unknown) => {
@@ -38,7 +37,7 @@ export async function runStatus(ctx: RunContext): Promise<StatusResult> {
     return {
       stored: displayState(stored),
       damaged,
-      configured: displayState(await configuredIdentity(config, stored, new StripeBudget(), log)),
+      configured: displayState(await configuredIdentity(config, stored, stripeBudget(ctx), log)),
       stripeIds: Object.fromEntries(inventory.stale.map((t) => [t.table, t.rows])),
       history: inventory.history,
       shape: detectShape(inventory.present),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { describeDatabase, type DatabaseSettings } from '../config/database.js';
-import { ConfigurationError, GateError, UnavailableError } from '../errors.js';
+import { ConfigurationError, GateError, pause, UnavailableError } from '../errors.js';
 import { errorCode, fromDatabase, SqlState } from './errors.js';
 import type { Logger } from '../logging.js';
 
@@ -103,9 +103,10 @@ async function connectOnce(db: DatabaseSettings, timeoutMs: number): Promise<Cli
 
 /**
  * Connects, retrying with backoff for up to `waitSeconds` (the database container is often still starting
- * when the gate runs). Fails with exit 69 naming the server, never the password.
+ * when the gate runs). Fails with exit 69 naming the server, never the password; stops waiting (StoppedError)
+ * as soon as `signal` aborts.
  */
-export async function connect(db: DatabaseSettings, waitSeconds: number, log: Logger): Promise<Client> {
+export async function connect(db: DatabaseSettings, waitSeconds: number, log: Logger, signal?: AbortSignal): Promise<Client> {
   const deadline = Date.now() + waitSeconds * 1000;
   const target = describeDatabase(db);
   for (let attempt = 1, delay = 200; ; attempt++, delay = Math.min(delay * 2, 3000)) {
@@ -131,7 +132,7 @@ export async function connect(db: DatabaseSettings, waitSeconds: number, log: Lo
         });
       }
       log.info({ database: target, attempt, reason: code ?? message }, 'database not reachable yet; retrying');
-      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+      await pause(Math.min(delay, left), signal);
     }
   }
 }
@@ -152,8 +153,14 @@ async function disconnect(client: Client): Promise<void> {
  * Connects (with the wait), runs `fn`, and always disconnects. What the server says on the way is put in the
  * gate's terms (fromDatabase): a connection lost is exit 69, whatever ran in a transaction was rolled back.
  */
-export async function withClient<T>(db: DatabaseSettings, waitSeconds: number, log: Logger, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = await connect(db, waitSeconds, log);
+export async function withClient<T>(
+  db: DatabaseSettings,
+  waitSeconds: number,
+  log: Logger,
+  fn: (client: Client) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const client = await connect(db, waitSeconds, log, signal);
   try {
     return await fn(client);
   } catch (error) {

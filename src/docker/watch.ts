@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { runCheck } from '../core/check.js';
-import type { RunContext } from '../core/context.js';
+import type { RunContext } from '../context.js';
 import { configForContainer, type Config } from '../config/env.js';
 import type { Decision } from '../decision.js';
 import { withClient } from '../db/connect.js';
@@ -119,7 +119,7 @@ async function judge(docker: Docker, ctx: RunContext, container: ContainerInfo, 
   const containerLog = log.child({ container: container.name, containerStripeMode: config.stripe?.mode ?? 'none' });
   for (const warning of config.warnings) containerLog.warn(warning);
   try {
-    const result = await runCheck({ config, log: containerLog });
+    const result = await runCheck({ config, log: containerLog, signal });
     if (MAY_RUN.includes(result.decision)) {
       containerLog.info({ decision: result.decision }, `container ${container.name} may run: ${result.decision}`);
       return;

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { UnavailableError } from '../errors.js';
+import { stopIfAborted, UnavailableError } from '../errors.js';
 
 /**
  * An init container must not hang on a dead network: each request gets a few seconds and one retry, and all
@@ -57,9 +57,11 @@ export function isUnreachable(error: unknown): boolean {
 
 class BudgetExceeded extends Error {}
 
-/** A deadline shared by the Stripe calls of one run. */
+/** A deadline shared by the Stripe calls of one run, which also end (StoppedError) when the run is stopped. */
 export class StripeBudget {
   private readonly deadline = Date.now() + STRIPE_LIMITS.budgetMs;
+
+  constructor(private readonly signal?: AbortSignal) {}
 
   get leftMs(): number {
     return Math.max(0, this.deadline - Date.now());
@@ -67,16 +69,27 @@ export class StripeBudget {
 
   /** Resolves as `call` does, or rejects once the budget is spent (the request is then abandoned). */
   async run<T>(call: () => Promise<T>): Promise<T> {
+    stopIfAborted(this.signal);
     const left = this.deadline - Date.now();
     if (left <= 0) throw new BudgetExceeded(`Stripe did not answer within ${STRIPE_LIMITS.budgetMs / 1000}s`);
     let timer: NodeJS.Timeout | undefined;
+    let stopped: (() => void) | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new BudgetExceeded(`Stripe did not answer within ${STRIPE_LIMITS.budgetMs / 1000}s`)), left);
+      stopped = () => {
+        try {
+          stopIfAborted(this.signal);
+        } catch (error) {
+          reject(error);
+        }
+      };
+      this.signal?.addEventListener('abort', stopped, { once: true });
     });
     try {
       return await Promise.race([call(), expired]);
     } finally {
       clearTimeout(timer);
+      if (stopped) this.signal?.removeEventListener('abort', stopped);
     }
   }
 }

@@ -2,7 +2,7 @@ import type { GateSettings } from '../config/env.js';
 import type { Platform, StripeSettings } from '../config/stripe.js';
 import type { Logger } from '../logging.js';
 import type { StripeState } from '../marker/state.js';
-import { ConfigurationError, KeyRejectedError } from '../errors.js';
+import { ConfigurationError, KeyRejectedError, StoppedError } from '../errors.js';
 import { stripeClient, stripeErrorSummary, stripeFailure, stripeUnavailable, type StripeBudget } from './api.js';
 
 /**
@@ -50,6 +50,7 @@ async function accountOf(
     log.debug({ variable: key.variable, account: account.id }, 'Stripe account of the key');
     return account.id;
   } catch (error) {
+    if (error instanceof StoppedError) throw error;
     const failure = stripeFailure(error, 'GET /v1/account');
     if (gate.stripeApi === 'required') {
       if (failure.kind === 'unavailable') throw stripeUnavailable(error);

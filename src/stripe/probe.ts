@@ -2,6 +2,7 @@ import type { Logger } from '../logging.js';
 import type { StoredId } from '../hievents/sample.js';
 import type { GateSettings } from '../config/env.js';
 import { isUnreachable, stripeClient, stripeErrorSummary, stripeUnavailable, type StripeBudget } from './api.js';
+import { StoppedError } from '../errors.js';
 import type { StripeMode } from './keys.js';
 
 /** How many customers and how many connected accounts a probe asks Stripe about, at most. */
@@ -62,6 +63,7 @@ export async function askStripe(
       await budget.run(fetch);
       said.push({ id: lookup.id, story: 'found', words: 'found' });
     } catch (error) {
+      if (error instanceof StoppedError) throw error;
       const summary = stripeErrorSummary(error);
       log.debug({ id: lookup.id, stripeError: summary }, 'Stripe did not return a stored id');
       if (gate.stripeApi === 'required' && isUnreachable(error)) throw stripeUnavailable(error);

@@ -21,6 +21,8 @@ export interface FakeStripe {
   url: string;
   /** Every request: path, and the key's last 4 characters (never the key). */
   requests: { path: string; key: string; stripeAccount?: string }[];
+  /** Requests received, answered or not yet (a delayed answer is counted in `requests` once given). */
+  arrived(): number;
   behave(b: { failWith?: number; delayMs?: number }): void;
   close(): Promise<void>;
 }
@@ -49,6 +51,7 @@ function otherMode(mode: Mode): Mode {
 export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
   const requests: FakeStripe['requests'] = [];
   let behaviour: { failWith?: number; delayMs?: number } = {};
+  let arrived = 0;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const key = (req.headers.authorization ?? '').replace(/^Bearer /, '');
@@ -97,6 +100,7 @@ export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
   };
 
   const server = createServer((req, res) => {
+    arrived++;
     const delay = behaviour.delayMs ?? 0;
     if (delay > 0) setTimeout(() => handle(req, res), delay).unref();
     else handle(req, res);
@@ -106,6 +110,7 @@ export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    arrived: () => arrived,
     behave: (b) => {
       behaviour = b;
     },
