@@ -1,7 +1,8 @@
 # stripe-mode-gate: a small image holding Node and the bundled CLI only.
 #   docker build -t stripe-mode-gate .
-# NODE_IMAGE chooses the base of both stages (an official Node LTS image by default; any image with node and
-# npm works, e.g. one built locally where no image registry is reachable).
+# Releases are built by .github/workflows/release.yml for linux/amd64 and linux/arm64, with VERSION and
+# REVISION set. NODE_IMAGE chooses the base of both stages (an official Node LTS image by default; any image
+# with node and npm works, e.g. one built locally where no image registry is reachable).
 ARG NODE_IMAGE=node:22-alpine
 
 FROM ${NODE_IMAGE} AS build
@@ -15,6 +16,16 @@ COPY src src
 RUN node scripts/build.mjs
 
 FROM ${NODE_IMAGE} AS runtime
+# The version in package.json (scripts/sync-version.mjs keeps this default equal to it) and the commit.
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="stripe-mode-gate" \
+      org.opencontainers.image.description="Keeps Hi.Events from starting with Stripe ids created under another Stripe configuration" \
+      org.opencontainers.image.source="https://github.com/stripe-mode-gate/stripe-mode-gate" \
+      org.opencontainers.image.url="https://github.com/stripe-mode-gate/stripe-mode-gate#readme" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
 COPY --from=build /src/dist /app
 ENV NODE_ENV=production
 # Not root: the gate needs no privileges (watch reaches the Docker socket through its group or a mount).

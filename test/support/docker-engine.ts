@@ -14,7 +14,7 @@ export interface DockerEngine {
   socket: string;
   /** Environment for docker and docker-compose commands aimed at this engine. */
   env: NodeJS.ProcessEnv;
-  docker(args: string[], options?: { input?: string; cwd?: string }): string;
+  docker(args: string[], options?: { input?: string | Buffer; cwd?: string }): string;
   /** A container's output, stdout and stderr (where the gate logs) together. */
   logs(id: string): string;
   stop(): Promise<void>;
@@ -31,14 +31,26 @@ function ensureInstalled(): void {
   });
 }
 
-export async function startDockerEngine(): Promise<DockerEngine> {
+/**
+ * Starts dockerd. By default it shares this machine's network, without a bridge (containers use the host's
+ * network, where the test PostgreSQL listens, and npm in a build reaches the registry). `privateNetwork`:
+ * dockerd in a network namespace of its own, where it may make bridges: compose networks and service names
+ * work as on a user's machine, but nothing outside the namespace is reachable (no registry, no test server).
+ */
+export async function startDockerEngine({ privateNetwork = false } = {}): Promise<DockerEngine> {
   ensureInstalled();
   const dir = mkdtempSync(join(tmpdir(), 'smg-dockerd-'));
   const socket = join(dir, 'docker.sock');
   const log = openSync(join(dir, 'dockerd.log'), 'a');
+  const namespace = privateNetwork ? `smg-${dir.slice(-6).toLowerCase()}` : null;
+  if (namespace) {
+    execFileSync('ip', ['netns', 'add', namespace]);
+    execFileSync('nsenter', [`--net=/run/netns/${namespace}`, 'ip', 'link', 'set', 'lo', 'up']);
+  }
   const daemon: ChildProcess = spawn(
-    'dockerd',
+    namespace ? 'nsenter' : 'dockerd',
     [
+      ...(namespace ? [`--net=/run/netns/${namespace}`, 'dockerd'] : []),
       '--data-root',
       join(dir, 'data'),
       '--exec-root',
@@ -47,14 +59,13 @@ export async function startDockerEngine(): Promise<DockerEngine> {
       `unix://${socket}`,
       '--pidfile',
       join(dir, 'docker.pid'),
-      '--bridge=none',
-      '--iptables=false',
+      ...(namespace ? [] : ['--bridge=none', '--iptables=false']),
     ],
     { stdio: ['ignore', log, log] },
   );
   const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
   const cli = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
-  const docker = (args: string[], options: { input?: string; cwd?: string } = {}) =>
+  const docker = (args: string[], options: { input?: string | Buffer; cwd?: string } = {}) =>
     execFileSync(cli, args, { env, input: options.input, cwd: options.cwd, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['pipe', 'pipe', 'pipe'] });
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -81,26 +92,28 @@ export async function startDockerEngine(): Promise<DockerEngine> {
       // dockerd leaves its network namespace mounted under the exec root.
       spawnSync('sh', ['-c', `grep -o ' ${dir}/[^ ]*' /proc/mounts | xargs -r -n1 umount -l`]);
       rmSync(dir, { recursive: true, force: true });
+      if (namespace) spawnSync('ip', ['netns', 'delete', namespace]);
     },
   };
 }
 
+/** Copies an image from one engine to another (an engine with a private network cannot build from the registry). */
+export function copyImage(from: DockerEngine, to: DockerEngine, image: string): void {
+  const tarball = execFileSync(existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker', ['save', image], { env: from.env, maxBuffer: 1 << 30 });
+  to.docker(['load', '-q'], { input: tarball });
+}
+
+/** An image from the root filesystem tarball a script writes to stdout, with Dockerfile-style `changes`. */
+export function importImage(engine: DockerEngine, script: string, image: string, changes: string[]): void {
+  const tarball = execFileSync('bash', [script], { maxBuffer: 1 << 30 });
+  engine.docker(['import', ...changes.flatMap((change) => ['--change', change]), '-', image], { input: tarball });
+}
+
 /** The Node base image from this machine's node and npm, with its CA bundle (npm reaches the registry). */
 export function importBaseImage(engine: DockerEngine, script: string): void {
-  const tarball = execFileSync('bash', [script], { maxBuffer: 1 << 30 });
-  execFileSync(
-    existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker',
-    [
-      'import',
-      '--change',
-      'ENV PATH=/usr/local/bin:/usr/bin:/bin',
-      '--change',
-      'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
-      '--change',
-      'WORKDIR /app',
-      '-',
-      BASE_IMAGE,
-    ],
-    { env: engine.env, input: tarball, stdio: ['pipe', 'ignore', 'pipe'] },
-  );
+  importImage(engine, script, BASE_IMAGE, [
+    'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+    'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+    'WORKDIR /app',
+  ]);
 }
