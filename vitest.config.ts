@@ -21,7 +21,14 @@ export default defineConfig({
     },
     // One PostgreSQL for the whole run (or TEST_DATABASE_URL), provided to every project.
     globalSetup: ['test/support/global-setup.ts'],
-    // docker: the compose example on a real Docker engine (installed and started by the tests themselves).
-    projects: [project('unit'), project('integration'), project('e2e'), project('docker', { testTimeout: 120_000, hookTimeout: 300_000 })],
+    // release: what a release ships (workflows, the npm package, manifests), checked with npm, kubectl and tsc.
+    // docker: the compose example and drop-ins on a real Docker engine (installed and started by the tests).
+    projects: [
+      project('unit'),
+      project('integration'),
+      project('e2e'),
+      project('release'),
+      project('docker', { testTimeout: 120_000, hookTimeout: 300_000 }),
+    ],
   },
 });

@@ -249,6 +249,12 @@ async function main(): Promise<void> {
   if (exitNow) process.exit(exitCode);
 }
 
+// A reader that stops early (`stripe-mode-gate --help | head`) is not the gate's failure: no stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? ExitCode.ok);
+});
+
 main().catch((error: unknown) => {
   const scrub = createScrubber([]);
   process.stderr.write(`stripe-mode-gate: internal error: ${scrub(error instanceof Error ? error.message : String(error))}\n`);

@@ -47,8 +47,8 @@ export function withDatabase(url: string, database: string): string {
 let server: TestServer | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  // Unit tests need nothing but Node: a run of them alone starts no database.
-  if (project.vitest.projects.every((p) => p.name === 'unit')) return;
+  // Unit and release tests need no database: a run of them alone starts none.
+  if (project.vitest.projects.every((p) => p.name === 'unit' || p.name === 'release')) return;
   let url = process.env.TEST_DATABASE_URL;
   let password = url ? decodeURIComponent(new URL(url).password) : '';
   if (!url) {
