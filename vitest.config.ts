@@ -23,12 +23,6 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     // release: what a release ships (workflows, the npm package, manifests), checked with npm, kubectl and tsc.
     // docker: the compose example and drop-ins on a real Docker engine (installed and started by the tests).
-    projects: [
-      project('unit'),
-      project('integration'),
-      project('e2e'),
-      project('release'),
-      project('docker', { testTimeout: 120_000, hookTimeout: 300_000 }),
-    ],
+    projects: [project('unit'), project('integration'), project('e2e'), project('release'), project('docker', { testTimeout: 120_000, hookTimeout: 300_000 })],
   },
 });
