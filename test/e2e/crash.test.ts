@@ -1,14 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { json, runCli, startCli } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 import { until } from '../support/wait.js';
 
 let db: TestDatabase | undefined;
-afterEach(async () => {
-  await db?.close();
-  db = undefined;
-});
 
 const CUSTOMERS = 300_000;
 const ACCOUNTS = 150_000;

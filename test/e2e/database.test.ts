@@ -1,30 +1,22 @@
-import { createServer, connect as tcpConnect, type Server } from 'node:net';
+import { createServer, connect as tcpConnect } from 'node:net';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { GATE_LOCK_KEY } from '../../src/db/lock.js';
 import { json, runCli } from '../support/cli.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { freshDatabase } from '../support/db.js';
 import { TEST_KEYS } from '../support/gate.js';
 import { freePort } from '../../scripts/lib/postgres.js';
 
-let db: TestDatabase | undefined;
-let proxy: Server | undefined;
-afterEach(async () => {
-  await db?.close();
-  db = undefined;
-  proxy?.close();
-  proxy = undefined;
-});
-
-/** A TCP proxy to the test server on `port`: the database "comes up" when this starts. */
-function startProxy(port: number, target: URL): Server {
+/** A TCP proxy to the test server on `port`: the database "comes up" when this starts; closed when the test ends. */
+function startProxy(port: number, target: URL): void {
   const server = createServer((socket) => {
     const upstream = tcpConnect(Number(target.port), target.hostname);
     socket.pipe(upstream).pipe(socket);
     socket.on('error', () => upstream.destroy());
     upstream.on('error', () => socket.destroy());
   });
-  return server.listen(port, '127.0.0.1');
+  server.listen(port, '127.0.0.1');
+  onTestFinished(() => void server.close());
 }
 
 describe('the database connection', () => {
@@ -42,14 +34,14 @@ describe('the database connection', () => {
   });
 
   it('waits for a database that comes up during the wait', async () => {
-    db = await freshDatabase('empty');
+    const db = await freshDatabase('empty');
     const port = await freePort();
     const target = new URL(db.url);
     const url = new URL(db.url);
     url.port = String(port);
     const pending = runCli(['check', '--json'], { ...TEST_KEYS, DATABASE_URL: url.toString(), STRIPE_GATE_DB_WAIT_SECONDS: '20' });
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    proxy = startProxy(port, target);
+    startProxy(port, target);
     const run = await pending;
     expect(run.code).toBe(0);
     expect(json(run).decision).toBe('recorded');
@@ -57,7 +49,7 @@ describe('the database connection', () => {
   });
 
   it('fails at once with 78 when the database refuses the password', async () => {
-    db = await freshDatabase('empty');
+    const db = await freshDatabase('empty');
     const url = new URL(db.url);
     url.password = 'WrongPassword123';
     const run = await runCli(['check'], { ...TEST_KEYS, DATABASE_URL: url.toString(), STRIPE_GATE_DB_WAIT_SECONDS: '30' });
@@ -77,7 +69,7 @@ describe('the advisory lock', () => {
   }
 
   it('exits 75 when another gate holds the lock past STRIPE_GATE_LOCK_WAIT_SECONDS, changing nothing', async () => {
-    db = await freshDatabase('empty');
+    const db = await freshDatabase('empty');
     const holder = await holdLock(db.url);
     try {
       const run = await runCli(['check'], { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_LOCK_WAIT_SECONDS: '1' });
@@ -90,7 +82,7 @@ describe('the advisory lock', () => {
   });
 
   it('makes gates started together take turns: one adopts, the others then find its marker', async () => {
-    db = await freshDatabase('E');
+    const db = await freshDatabase('E');
     const holder = await holdLock(db.url);
     const env = { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_UNKNOWN: 'adopt' };
     const runs = [1, 2, 3].map(() => runCli(['check', '--json'], env));
@@ -104,7 +96,7 @@ describe('the advisory lock', () => {
   });
 
   it('is released after a refusal, so the next gate is not kept waiting', async () => {
-    db = await freshDatabase('F');
+    const db = await freshDatabase('F');
     const env = { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_LOCK_WAIT_SECONDS: '0' };
     expect((await runCli(['check'], env)).code).toBe(66);
     expect((await runCli(['check'], env)).code).toBe(66);
@@ -115,7 +107,7 @@ describe('the advisory lock', () => {
 
 describe('logs for people', () => {
   it('LOG_FORMAT=pretty prints readable lines, still without secrets', async () => {
-    db = await freshDatabase('empty');
+    const db = await freshDatabase('empty');
     const run = await runCli(['check'], { ...TEST_KEYS, DATABASE_URL: db.url, LOG_FORMAT: 'pretty' });
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/INFO.*Recorded test keys, SaaS mode off/);
@@ -140,7 +132,7 @@ describe('--json on a failure', () => {
 
 describe('a database that goes away during the run', () => {
   it('is exit 69 (retrying helps), and the next run succeeds', async () => {
-    db = await freshDatabase('E');
+    const db = await freshDatabase('E');
     const env = { ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_UNKNOWN: 'adopt', STRIPE_GATE_LOCK_WAIT_SECONDS: '30' };
     // The gate waits for the lock; its session is then terminated by the server, as in a restart.
     const holder = new pg.Client({ connectionString: db.url });

@@ -1,26 +1,16 @@
 // A network that stops delivering in the middle of a repair: the gate gives up within its documented bound
 // (lock wait + STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS + 5 s) with 69, and nothing of the repair is kept.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startCli } from '../support/cli.js';
-import type { TestDatabase } from '../support/db.js';
 import { LIVE_KEYS } from '../support/gate.js';
 import { largeDatabase, untilRepairDeletes } from '../support/large.js';
-import { startStallingProxy, type StallingProxy } from '../support/tcp-proxy.js';
-
-let db: TestDatabase | undefined;
-let proxy: StallingProxy | undefined;
-afterEach(async () => {
-  await proxy?.close();
-  await db?.close();
-  proxy = undefined;
-  db = undefined;
-});
+import { startStallingProxy } from '../support/tcp-proxy.js';
 
 describe('a network that stops delivering', () => {
   it('mid-repair: exit 69 within the bound, nothing committed', async () => {
-    db = await largeDatabase(300_000);
+    const db = await largeDatabase(300_000);
     const before = await db.checksums();
-    proxy = await startStallingProxy(db.url);
+    const proxy = await startStallingProxy(db.url);
     const env = {
       ...LIVE_KEYS,
       DATABASE_URL: proxy.url,

@@ -1,17 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seeded } from '../fixtures/hievents/index.js';
 import { json, runCli } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 
 let db: TestDatabase | undefined;
-afterEach(async () => {
-  await db?.close();
-  db = undefined;
-});
 
 const markerRows = () => db!.query('SELECT stripe_mode, saas_mode, recorded_by FROM stripe_mode_gate.marker');
 

@@ -2,7 +2,7 @@
 // repair's table locks and would land right after the commit. The gate rolls the repair back and names it;
 // once it is stopped, the repair leaves no id of the old configuration behind.
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { json, runCli, startCli } from '../support/cli.js';
 import type { TestDatabase } from '../support/db.js';
 import { startFakeStripe } from '../support/fake-stripe.js';
@@ -10,10 +10,6 @@ import { largeDatabase, untilRepairDeletes } from '../support/large.js';
 import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 
 let db: TestDatabase | undefined;
-afterEach(async () => {
-  await db?.close();
-  db = undefined;
-});
 
 /** Inserts test-mode customers one after another, as checkouts on a backend with the old keys do. */
 function oldBackend(url: string, limit = Infinity) {

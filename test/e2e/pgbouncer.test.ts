@@ -1,22 +1,15 @@
 // Gates behind PgBouncer in transaction pooling mode: a session-level lock would be taken on one server
 // connection and the repair run on another, so exclusion must hold per transaction.
 import { existsSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seeded } from '../fixtures/hievents/index.js';
 import { json, runCli } from '../support/cli.js';
 import type { TestDatabase } from '../support/db.js';
 import { LIVE_KEYS } from '../support/gate.js';
 import { largeDatabase } from '../support/large.js';
-import { PGBOUNCER, startPgBouncer, type Bouncer } from '../support/pgbouncer.js';
+import { PGBOUNCER, startPgBouncer } from '../support/pgbouncer.js';
 
 let db: TestDatabase | undefined;
-let bouncer: Bouncer | undefined;
-afterEach(async () => {
-  await bouncer?.stop();
-  await db?.close();
-  bouncer = undefined;
-  db = undefined;
-});
 
 const count = async (sql: string) => Number((await db!.query<{ n: string }>(sql))[0].n);
 
@@ -24,7 +17,7 @@ const count = async (sql: string) => Number((await db!.query<{ n: string }>(sql)
 describe.skipIf(!existsSync(PGBOUNCER))('N gates through PgBouncer in transaction mode, like N replicas behind a pooler', () => {
   it('all exit 0, exactly one repairs, the others match, and the archive holds each row once', async () => {
     db = await largeDatabase(20_000);
-    bouncer = await startPgBouncer(db.url);
+    const bouncer = await startPgBouncer(db.url);
     const env = { ...LIVE_KEYS, DATABASE_URL: bouncer.url, STRIPE_GATE_ON_MISMATCH: 'clean', STRIPE_GATE_LOCK_WAIT_SECONDS: '60' };
     const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(['check', '--json'], env)));
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);

@@ -1,6 +1,6 @@
 // Faults the gate must survive: many replicas at once on one switch, and SIGKILL at random moments of a large
 // repair. Each fault is followed by a check that the database holds the old state or the new, never a mix.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { json, runCli, startCli } from '../support/cli.js';
 import { seeded } from '../fixtures/hievents/index.js';
 import type { TestDatabase } from '../support/db.js';
@@ -9,10 +9,6 @@ import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 import { until } from '../support/wait.js';
 
 let db: TestDatabase | undefined;
-afterEach(async () => {
-  await db?.close();
-  db = undefined;
-});
 
 const count = async (sql: string) => Number((await db!.query<{ n: string }>(sql))[0].n);
 

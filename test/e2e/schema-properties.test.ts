@@ -2,7 +2,7 @@
 // CLI: every run ends in a documented exit that is not 70 (a bug), and the Hi.Events tables are unchanged,
 // unless the gate reports `cleaned`; then `restore` gives them back exactly.
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generations } from '../fixtures/hievents/index.js';
 import { json, runCli } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
@@ -54,10 +54,6 @@ const GATE_DAMAGE = [
 const DOCUMENTED = [0, 64, 65, 66, 78];
 
 let db: TestDatabase | undefined;
-afterEach(async () => {
-  await db?.close();
-  db = undefined;
-});
 
 /** Applies what applies to this shape (a missing table or column makes a variation moot, not a failure). */
 async function apply(statements: string[]): Promise<void> {

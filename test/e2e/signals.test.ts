@@ -1,20 +1,14 @@
 // SIGTERM (docker stop, a rollout) and SIGINT at every wait of a run: the gate ends within 2 s with 143/130,
 // and whatever it had not committed is rolled back by the server.
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GATE_LOCK_KEY } from '../../src/db/lock.js';
 import { seeded } from '../fixtures/hievents/index.js';
 import { startCli } from '../support/cli.js';
 import { largeDatabase, untilRepairDeletes } from '../support/large.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { freshDatabase } from '../support/db.js';
 import { LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 import { until } from '../support/wait.js';
-
-let db: TestDatabase | undefined;
-afterEach(async () => {
-  await db?.close();
-  db = undefined;
-});
 
 /** Sends `signal` once the run has logged `waiting` (a fragment of a log message), and times the exit from there. */
 async function stopWhile(args: string[], env: Record<string, string>, waiting: RegExp, signal: NodeJS.Signals) {
@@ -38,7 +32,7 @@ describe('a stop signal at any wait', () => {
   });
 
   it('SIGINT while waiting for another gate: 130 within 2 s, and the other gate keeps its lock', async () => {
-    db = await freshDatabase('E');
+    const db = await freshDatabase('E');
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
     try {
@@ -55,7 +49,7 @@ describe('a stop signal at any wait', () => {
   });
 
   it('SIGTERM in the middle of a large repair: 143 within 2 s, and the database holds the old state', async () => {
-    db = await largeDatabase(300_000);
+    const db = await largeDatabase(300_000);
     const before = await db.checksums();
     const { child, done } = startCli(['check'], { ...LIVE_KEYS, DATABASE_URL: db.url, STRIPE_GATE_ON_MISMATCH: 'clean' });
     await untilRepairDeletes(db, child);

@@ -1,21 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { json, runCli } from '../support/cli.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.js';
+import { freshDatabase } from '../support/db.js';
+import { startFakeStripe } from '../support/fake-stripe.js';
 import { OTHER_ACCOUNT_KEY, TEST_KEYS } from '../support/gate.js';
-
-let db: TestDatabase | undefined;
-let stripe: FakeStripe | undefined;
-afterEach(async () => {
-  await stripe?.close();
-  await db?.close();
-  db = stripe = undefined;
-});
 
 describe('the built CLI and Stripe', () => {
   it('records the account, refuses another account (65), and fails with 69 when Stripe is required but down', async () => {
-    db = await freshDatabase('empty');
-    stripe = await startFakeStripe({ keys: { [TEST_KEYS.STRIPE_SECRET_KEY]: 'acct_1CliA', [OTHER_ACCOUNT_KEY]: 'acct_1CliB' } });
+    const db = await freshDatabase('empty');
+    const stripe = await startFakeStripe({ keys: { [TEST_KEYS.STRIPE_SECRET_KEY]: 'acct_1CliA', [OTHER_ACCOUNT_KEY]: 'acct_1CliB' } });
     const env = { DATABASE_URL: db.url, STRIPE_GATE_STRIPE_API: 'auto', STRIPE_GATE_STRIPE_API_URL: stripe.url };
 
     const recorded = await runCli(['check', '--json'], { ...env, ...TEST_KEYS });

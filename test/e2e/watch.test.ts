@@ -1,26 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startCli } from '../support/cli.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { startFakeDocker, type FakeDocker } from '../support/fake-docker.js';
+import { freshDatabase } from '../support/db.js';
+import { startFakeDocker } from '../support/fake-docker.js';
 import { LIVE_KEYS } from '../support/gate.js';
 import { judgeHealth } from '../../src/docker/health.js';
 import { until } from '../support/wait.js';
 
-let db: TestDatabase | undefined;
-let docker: FakeDocker | undefined;
-afterEach(async () => {
-  await docker?.close();
-  await db?.close();
-  db = docker = undefined;
-});
-
 describe('stripe-mode-gate watch', () => {
   it('stops a protected container with mismatching keys, and exits 0 on SIGTERM', async () => {
-    db = await freshDatabase('empty');
-    docker = await startFakeDocker();
+    const db = await freshDatabase('empty');
+    const docker = await startFakeDocker();
     // A marker says test keys; the container starts with live keys.
     await db.query(
       'CREATE SCHEMA stripe_mode_gate; CREATE TABLE stripe_mode_gate.marker (singleton boolean PRIMARY KEY DEFAULT true, stripe_mode text NOT NULL, saas_mode boolean NOT NULL, platforms jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), recorded_by text NOT NULL, run_id bigint)',
@@ -33,7 +25,7 @@ describe('stripe-mode-gate watch', () => {
     docker.start({ id: 'b1', name: 'backend', labels: { 'stripe-mode-gate.protect': 'true' }, env: { ...LIVE_KEYS } });
 
     const { child, done } = startCli(['watch'], { DATABASE_URL: db.url, DOCKER_HOST: `unix://${docker.socket}` });
-    await until(() => docker!.stops.includes('backend'), 'the stop');
+    await until(() => docker.stops.includes('backend'), 'the stop');
     expect(docker.stops).toEqual(['backend']);
     child.kill('SIGTERM');
     const run = await done;
@@ -43,7 +35,7 @@ describe('stripe-mode-gate watch', () => {
   });
 
   it('exits 0 within 2 s of SIGTERM even while a judgement waits for a database that is away', async () => {
-    docker = await startFakeDocker();
+    const docker = await startFakeDocker();
     docker.start({ id: 'b2', name: 'backend', labels: { 'stripe-mode-gate.protect': 'true' }, env: { ...LIVE_KEYS } });
     const { child, done } = startCli(['watch'], {
       DATABASE_URL: 'postgresql://gate:pw-unused-1234@127.0.0.1:9/none',
@@ -64,8 +56,8 @@ describe('stripe-mode-gate watch', () => {
   it.skipIf(process.getuid?.() !== 0)(
     'as a user the Docker socket does not admit, exits 78 with the fix after a few tries instead of retrying forever',
     async () => {
-      db = await freshDatabase('empty');
-      docker = await startFakeDocker(); // its socket is root's, in a directory only root may enter
+      const db = await freshDatabase('empty');
+      const docker = await startFakeDocker(); // its socket is root's, in a directory only root may enter
       const run = await runCli(
         ['watch'],
         { DATABASE_URL: db.url, DOCKER_HOST: `unix://${docker.socket}`, STRIPE_GATE_HEALTH_FILE: '/dev/null/none' },
@@ -82,8 +74,8 @@ describe('stripe-mode-gate watch', () => {
   );
 
   it('health reports a watcher that reaches Docker and the database, and one that cannot reach the database', async () => {
-    db = await freshDatabase('empty');
-    docker = await startFakeDocker();
+    const db = await freshDatabase('empty');
+    const docker = await startFakeDocker();
     const dir = mkdtempSync(join(tmpdir(), 'smg-health-'));
     const healthy = join(dir, 'healthy.json');
     const sick = join(dir, 'sick.json');

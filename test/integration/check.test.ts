@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/core/check.js';
 import { runStatus } from '../../src/core/status.js';
 import { generations, seeded, type Generation } from '../fixtures/hievents/index.js';
@@ -6,10 +6,6 @@ import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gateContext, LIVE_KEYS, secretsUsed, TEST_KEYS } from '../support/gate.js';
 
 let db: TestDatabase | undefined;
-afterEach(async () => {
-  await db?.close();
-  db = undefined;
-});
 
 async function check(env: Record<string, string | undefined>) {
   const gate = await gateContext({ DATABASE_URL: db!.url, ...env });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/core/check.js';
 import { runRestore } from '../../src/core/restore.js';
 import { generations, seeded, type Generation } from '../fixtures/hievents/index.js';
@@ -6,10 +6,6 @@ import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 
 let db: TestDatabase | undefined;
-afterEach(async () => {
-  await db?.close();
-  db = undefined;
-});
 
 const CONNECT_COLUMNS = ['stripe_account_id', 'stripe_connect_account_type', 'stripe_connect_setup_complete'];
 const REPAIRED = ['stripe_customers', 'account_stripe_platforms', 'organizer_stripe_platforms', 'accounts'];

@@ -1,16 +1,13 @@
 // The gate's own tables (marker, run log, archive) changed by hand or by another program: refused (65) with
 // what is wrong, never guessed; restore puts back a run only when its archive is whole.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runRestore } from '../../src/core/restore.js';
 import { seeded } from '../fixtures/hievents/index.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { failure, inProcessGate, TEST_KEYS } from '../support/gate.js';
+import { adoptedDatabase, inProcessGate, TEST_KEYS } from '../support/gate.js';
+import { failsUnchanged } from '../support/refusals.js';
 
 let db: TestDatabase | undefined;
-afterEach(async () => {
-  await db?.close();
-  db = undefined;
-});
 
 const { ctx, check, adoptTest, cleanToLive } = inProcessGate(() => db!.url);
 
@@ -42,21 +39,13 @@ describe('tampered gate tables are refused, never guessed', () => {
     ['a marker without its mode column', ['ALTER TABLE stripe_mode_gate.marker DROP COLUMN stripe_mode'], 'column "stripe_mode" does not exist'],
   ];
   it.each(cases)('%s', async (_name, tamper, named) => {
-    db = await freshDatabase('E');
-    await adoptTest();
-    for (const sql of tamper) await db.query(sql);
-    const before = await db.checksums();
-    const error = await failure(check(TEST_KEYS));
-    expect(error.exitCode).toBe(65);
-    expect(error.message).toContain(named);
+    db = await adoptedDatabase('E', tamper);
+    const error = await failsUnchanged(db, () => check(TEST_KEYS), named);
     expect(error.message).toContain('adopt --force');
-    expect(await db.checksums()).toEqual(before);
   });
 
   it('status shows the damage rather than failing on it', async () => {
-    db = await freshDatabase('E');
-    await adoptTest();
-    await db.query(`UPDATE stripe_mode_gate.marker SET platforms = '[]'`);
+    db = await adoptedDatabase('E', [`UPDATE stripe_mode_gate.marker SET platforms = '[]'`]);
     const { runStatus } = await import('../../src/core/status.js');
     const status = await runStatus(await ctx(TEST_KEYS));
     expect(status.stored).toBeNull();
@@ -65,10 +54,10 @@ describe('tampered gate tables are refused, never guessed', () => {
   });
 
   it('adopt --force mends a marker with two rows', async () => {
-    db = await freshDatabase('E');
-    await adoptTest();
-    await db.query('ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_pkey');
-    await db.query("INSERT INTO stripe_mode_gate.marker (singleton, stripe_mode, saas_mode, platforms, recorded_by) VALUES (true, 'live', false, '{}', 'x')");
+    db = await adoptedDatabase('E', [
+      'ALTER TABLE stripe_mode_gate.marker DROP CONSTRAINT marker_pkey',
+      "INSERT INTO stripe_mode_gate.marker (singleton, stripe_mode, saas_mode, platforms, recorded_by) VALUES (true, 'live', false, '{}', 'x')",
+    ]);
     const { adoptCommand } = await import('../../src/commands/adopt.js');
     await adoptCommand(await ctx(TEST_KEYS), { mode: 'test', force: true });
     expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'test' }]);
@@ -78,15 +67,11 @@ describe('tampered gate tables are refused, never guessed', () => {
 
 describe('the archive', () => {
   it('with a trigger that drops what it is given: the repair is refused and nothing is lost', async () => {
-    db = await freshDatabase('E');
-    await adoptTest();
-    await db.query('CREATE FUNCTION drop_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$');
-    await db.query('CREATE TRIGGER swallow BEFORE INSERT ON stripe_mode_gate.archive FOR EACH ROW EXECUTE FUNCTION drop_row()');
-    const before = await db.checksums();
-    const error = await failure(cleanToLive());
-    expect(error.exitCode).toBe(65);
-    expect(error.message).toContain('archive has the trigger swallow');
-    expect(await db.checksums()).toEqual(before);
+    db = await adoptedDatabase('E', [
+      'CREATE FUNCTION drop_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$',
+      'CREATE TRIGGER swallow BEFORE INSERT ON stripe_mode_gate.archive FOR EACH ROW EXECUTE FUNCTION drop_row()',
+    ]);
+    await failsUnchanged(db, cleanToLive, 'archive has the trigger swallow');
   });
 
   it('emptied since the clean: restore refuses rather than report a restore of nothing', async () => {
@@ -94,11 +79,7 @@ describe('the archive', () => {
     await adoptTest();
     await cleanToLive();
     await db.query("DELETE FROM stripe_mode_gate.archive WHERE table_name = 'stripe_customers' AND row_id > 2");
-    const before = await db.checksums();
-    const error = await failure(runRestore(await ctx(TEST_KEYS)));
-    expect(error.exitCode).toBe(65);
-    expect(error.message).toContain('does not hold what the clean archived (stripe_customers: 2 of 6)');
-    expect(await db.checksums()).toEqual(before);
+    await failsUnchanged(db, async () => runRestore(await ctx(TEST_KEYS)), 'does not hold what the clean archived (stripe_customers: 2 of 6)');
     expect(await db.query('SELECT stripe_mode FROM stripe_mode_gate.marker')).toEqual([{ stripe_mode: 'live' }]);
   });
 

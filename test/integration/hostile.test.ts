@@ -1,34 +1,16 @@
 // Databases that are not quite what Hi.Events' migrations leave: a clear refusal naming the cause, or a correct
 // result; never data loss, never exit 70.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/core/check.js';
 import { runRestore } from '../../src/core/restore.js';
 import { seeded } from '../fixtures/hievents/index.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { failure, gateContext, inProcessGate, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+import { adoptedDatabase, failure, gateContext, inProcessGate, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
+import { failsUnchanged, refusedByName } from '../support/refusals.js';
 
 let db: TestDatabase | undefined;
-afterEach(async () => {
-  await db?.close();
-  db = undefined;
-});
 
 const { ctx, check, adoptTest, cleanToLive } = inProcessGate(() => db!.url);
-
-/**
- * On a database of `shape` adopted as test keys and then made hostile by `statements`, a clean to live keys
- * is refused (65) with a message naming `named`, and nothing changes.
- */
-async function refusedByName(shape: Parameters<typeof freshDatabase>[0], statements: string[], named: string) {
-  db = await freshDatabase(shape);
-  await adoptTest();
-  for (const statement of statements) await db.query(statement);
-  const before = await db.checksums();
-  const result = await cleanToLive();
-  expect(result).toMatchObject({ decision: 'refused-mismatch', exitCode: 65 });
-  expect(result.message).toContain(named);
-  expect(await db.checksums()).toEqual(before);
-}
 
 describe('objects in the database cannot redirect the gate', () => {
   it('archives and restores the real rows when public shadows to_jsonb and jsonb_populate_record for a Stripe table', async () => {
@@ -146,11 +128,7 @@ describe('restore is exact', () => {
     await db.query(`CREATE TABLE account_stripe_platforms (id bigserial PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
       stripe_connect_account_type varchar(255), stripe_connect_platform varchar(2), stripe_account_id varchar(255) UNIQUE,
       stripe_setup_completed_at timestamp(0), stripe_account_details jsonb, created_at timestamp(0), updated_at timestamp(0), deleted_at timestamp(0))`);
-    const before = await db.checksums();
-    const error = await failure(runRestore(await ctx(TEST_KEYS)));
-    expect(error.exitCode).toBe(65);
-    expect(error.message).toContain('before Hi.Events kept that data in account_stripe_platforms');
-    expect(await db.checksums()).toEqual(before);
+    await failsUnchanged(db, async () => runRestore(await ctx(TEST_KEYS)), 'before Hi.Events kept that data in account_stripe_platforms');
   });
 
   it('refuses (65) when a column was narrowed since the clean', async () => {
@@ -169,11 +147,11 @@ describe('restore is exact', () => {
     await adoptTest();
     await cleanToLive();
     await db.query("UPDATE stripe_mode_gate.archive SET old_row = '[1, 2]' WHERE table_name = 'stripe_customers' AND row_id = 3");
-    const before = await db.checksums();
-    const error = await failure(runRestore(await ctx(TEST_KEYS)));
-    expect(error.exitCode).toBe(65);
-    expect(error.message).toContain('stripe_customers id 3: the archived row is not a row the gate archived (damaged archive)');
-    expect(await db.checksums()).toEqual(before);
+    await failsUnchanged(
+      db,
+      async () => runRestore(await ctx(TEST_KEYS)),
+      'stripe_customers id 3: the archived row is not a row the gate archived (damaged archive)',
+    );
   });
 });
 
@@ -194,11 +172,11 @@ describe('every state of the database is a documented exit, naming the cause', (
 
 describe('what else could act on a repair', () => {
   it('a trigger on an empty Stripe table never fires: only tables with stale rows are written', async () => {
-    db = await freshDatabase('F');
-    await adoptTest();
-    await db.query('DELETE FROM organizer_stripe_platforms');
-    await db.query('CREATE FUNCTION wipe() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM public.webhooks; RETURN NULL; END $$');
-    await db.query('CREATE TRIGGER wipe_webhooks AFTER DELETE ON organizer_stripe_platforms FOR EACH STATEMENT EXECUTE FUNCTION wipe()');
+    db = await adoptedDatabase('F', [
+      'DELETE FROM organizer_stripe_platforms',
+      'CREATE FUNCTION wipe() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM public.webhooks; RETURN NULL; END $$',
+      'CREATE TRIGGER wipe_webhooks AFTER DELETE ON organizer_stripe_platforms FOR EACH STATEMENT EXECUTE FUNCTION wipe()',
+    ]);
     const result = await cleanToLive();
     expect(result).toMatchObject({ decision: 'cleaned' });
     expect(result.changes.repair.organizer_stripe_platforms).toBeUndefined();
@@ -206,12 +184,12 @@ describe('what else could act on a repair', () => {
   });
 
   it('row-level security hiding rows from the role is 78, never a silent undercount', async () => {
-    db = await freshDatabase('E');
-    await adoptTest();
-    await db.query("CREATE ROLE rls_app LOGIN PASSWORD 'rls-app-password-1'");
-    await db.query('GRANT USAGE ON SCHEMA public, stripe_mode_gate TO rls_app; GRANT ALL ON ALL TABLES IN SCHEMA public, stripe_mode_gate TO rls_app');
-    await db.query('ALTER TABLE stripe_customers ENABLE ROW LEVEL SECURITY');
-    await db.query('CREATE POLICY none_visible ON stripe_customers USING (false)');
+    db = await adoptedDatabase('E', [
+      "CREATE ROLE rls_app LOGIN PASSWORD 'rls-app-password-1'",
+      'GRANT USAGE ON SCHEMA public, stripe_mode_gate TO rls_app; GRANT ALL ON ALL TABLES IN SCHEMA public, stripe_mode_gate TO rls_app',
+      'ALTER TABLE stripe_customers ENABLE ROW LEVEL SECURITY',
+      'CREATE POLICY none_visible ON stripe_customers USING (false)',
+    ]);
     const url = new URL(db.url);
     url.username = 'rls_app';
     url.password = 'rls-app-password-1';

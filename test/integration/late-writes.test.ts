@@ -2,7 +2,7 @@
 // may write ids of the old configuration right after the commit. Until the settle time has passed, each
 // start asks Stripe about the rows written since; what Stripe does not know is refused, or repaired.
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/core/check.js';
 import { runRestore } from '../../src/core/restore.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
@@ -28,11 +28,6 @@ beforeEach(async () => {
     },
     connected: { acct_1LateTestConn: { platform: ACCOUNT, mode: 'test' } },
   });
-});
-afterEach(async () => {
-  await stripe.close();
-  await db?.close();
-  db = undefined;
 });
 
 const stripeOn = () => ({ STRIPE_GATE_STRIPE_API: 'auto', STRIPE_GATE_STRIPE_API_URL: stripe.url });

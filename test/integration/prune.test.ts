@@ -1,7 +1,7 @@
 // The archive keeps customers' names and emails: prune (and STRIPE_GATE_ARCHIVE_DAYS in check) deletes what
 // it keeps of old and of restored runs; restore keeps working for the rest and says so of a pruned run.
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from '../support/wait.js';
 import { runPrune } from '../../src/core/prune.js';
 import { runRestore } from '../../src/core/restore.js';
@@ -10,10 +10,6 @@ import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { failure, inProcessGate, LIVE_KEYS as LIVE, TEST_KEYS } from '../support/gate.js';
 
 let db: TestDatabase | undefined;
-afterEach(async () => {
-  await db?.close();
-  db = undefined;
-});
 const gate = inProcessGate(() => db!.url);
 const archived = async () =>
   (await db!.query<{ run_id: string; n: string }>('SELECT run_id, count(*) AS n FROM stripe_mode_gate.archive GROUP BY 1 ORDER BY 1')).map((r) => [

@@ -1,16 +1,12 @@
 // Two configurations at once (replicas or workers with different keys, a rollout under way): right after the
 // marker moved to one, a gate with the other is refused instead of flipping the marker back and forth.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/core/check.js';
 import { GATE_LOCK_KEY } from '../../src/db/lock.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gateContext, LIVE_KEYS, TEST_KEYS } from '../support/gate.js';
 
 let db: TestDatabase | undefined;
-afterEach(async () => {
-  await db?.close();
-  db = undefined;
-});
 
 const check = async (env: Record<string, string>) => runCheck((await gateContext({ DATABASE_URL: db!.url, STRIPE_GATE_SETTLE_SECONDS: '300', ...env })).ctx);
 const marker = async () => (await db!.query<{ stripe_mode: string }>('SELECT stripe_mode FROM stripe_mode_gate.marker'))[0];

@@ -1,21 +1,13 @@
 // The run's abort signal (SIGTERM, SIGINT, the watcher stopping) reaches the core: a run ends at its next wait
 // with StoppedError (143, or 130 for SIGINT), and commits nothing once stopped.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/core/check.js';
 import { withGateRun } from '../../src/core/context.js';
 import { StoppedError } from '../../src/errors.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.js';
+import { freshDatabase } from '../support/db.js';
+import { startFakeStripe } from '../support/fake-stripe.js';
 import { failure, gateContext, TEST_KEYS } from '../support/gate.js';
 import { until } from '../support/wait.js';
-
-let db: TestDatabase | undefined;
-let stripe: FakeStripe | undefined;
-afterEach(async () => {
-  await stripe?.close();
-  await db?.close();
-  db = stripe = undefined;
-});
 
 describe('a stopped run', () => {
   it('ends its wait for the database at once with 143, not after STRIPE_GATE_DB_WAIT_SECONDS', async () => {
@@ -30,21 +22,21 @@ describe('a stopped run', () => {
   });
 
   it('ends its wait for Stripe with 130 on SIGINT, and records nothing (never a "Stripe unavailable" decision)', async () => {
-    db = await freshDatabase('empty');
-    stripe = await startFakeStripe({ keys: { [TEST_KEYS.STRIPE_SECRET_KEY]: 'acct_1Stop' } });
+    const db = await freshDatabase('empty');
+    const stripe = await startFakeStripe({ keys: { [TEST_KEYS.STRIPE_SECRET_KEY]: 'acct_1Stop' } });
     stripe.behave({ delayMs: 10_000 });
     const gate = await gateContext({ ...TEST_KEYS, DATABASE_URL: db.url, STRIPE_GATE_STRIPE_API: 'auto', STRIPE_GATE_STRIPE_API_URL: stripe.url });
     const controller = new AbortController();
     const running = failure(runCheck({ ...gate.ctx, signal: controller.signal }));
-    await until(() => stripe!.arrived() > 0, 'the request to Stripe');
+    await until(() => stripe.arrived() > 0, 'the request to Stripe');
     controller.abort('SIGINT');
     expect((await running).exitCode).toBe(130);
-    expect(gate.logs().filter((l) => l.level >= 40)).toEqual([]);
+    expect(gate.logs().filter((l) => Number(l.level) >= 40)).toEqual([]);
     expect(await db.query("SELECT to_regclass('stripe_mode_gate.marker') AS t")).toEqual([{ t: null }]);
   });
 
   it('commits nothing when stopped after its work, before COMMIT', async () => {
-    db = await freshDatabase('E');
+    const db = await freshDatabase('E');
     const gate = await gateContext({ DATABASE_URL: db.url });
     const before = await db.checksums();
     const controller = new AbortController();

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCheck } from '../../src/core/check.js';
 import { runRestore } from '../../src/core/restore.js';
 import { runStatus } from '../../src/core/status.js';
@@ -33,11 +33,6 @@ beforeEach(async () => {
       [connectAccounts.deletedAccount]: { platform: ACCOUNT_A, mode: 'test' },
     },
   });
-});
-afterEach(async () => {
-  await stripe.close();
-  await db?.close();
-  db = undefined;
 });
 
 async function gate(env: Record<string, string>) {

@@ -19,16 +19,17 @@ beforeEach(async () => {
   docker = await startFakeDocker();
   controller = new AbortController();
 });
+// Ends the watch; the test's Docker and database close after this, when the test finishes.
 afterEach(async () => {
   controller.abort();
   await watching;
-  await docker.close();
-  await db.close();
 });
 
 const PROTECT = { 'stripe-mode-gate.protect': 'true' };
 const SERVICE = 'com.docker.compose.service';
 const PROJECT = 'com.docker.compose.project';
+/** A database no one answers for (nothing listens on port 9). */
+const NO_DATABASE = 'postgresql://u:p@127.0.0.1:9/x';
 
 async function watch(env: Record<string, string> = {}) {
   // The watcher has the database; each container brings its own Stripe settings.
@@ -146,12 +147,7 @@ describe('watch, the sidecar', () => {
   });
 
   it('exits within 2 s of SIGTERM even while a judgement waits for the database', async () => {
-    const gate = await gateContext({
-      DATABASE_URL: 'postgresql://u:p@127.0.0.1:9/x',
-      STRIPE_GATE_DB_WAIT_SECONDS: '60',
-      DOCKER_HOST: `unix://${docker.socket}`,
-    });
-    watching = runWatch(gate.ctx, controller.signal);
+    const gate = await watch({ DATABASE_URL: NO_DATABASE, STRIPE_GATE_DB_WAIT_SECONDS: '60' });
     docker.start({ id: 'w', name: 'waiting-backend', labels: PROTECT, env: { ...LIVE_KEYS } });
     await until(() => gate.logs().some((l) => String(l.msg).includes('database not reachable yet')), 'the database wait');
     const started = Date.now();
@@ -161,12 +157,7 @@ describe('watch, the sidecar', () => {
   });
 
   it('never stops a container it cannot decide for (database away), and stops one with invalid keys', async () => {
-    const gate = await gateContext({
-      DATABASE_URL: 'postgresql://u:p@127.0.0.1:9/x',
-      STRIPE_GATE_DB_WAIT_SECONDS: '0',
-      DOCKER_HOST: `unix://${docker.socket}`,
-    });
-    watching = runWatch(gate.ctx, controller.signal);
+    const gate = await watch({ DATABASE_URL: NO_DATABASE, STRIPE_GATE_DB_WAIT_SECONDS: '0' });
     docker.start({ id: 'x', name: 'backend', labels: PROTECT, env: { ...LIVE_KEYS } });
     docker.start({ id: 'y', name: 'typo', labels: PROTECT, env: { STRIPE_SECRET_KEY: 'pk_live_51NotASecretKey' } });
     await until(() => gate.logs().some((l) => String(l.msg).startsWith('could not decide for container backend')), 'the warning');

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import type { Generation } from '../fixtures/hievents/index.js';
 import { templateName, withDatabase } from './global-setup.js';
+import { closedWithTest } from './teardown.js';
 
 export interface TestDatabase {
   name: string;
@@ -17,7 +18,7 @@ export interface TestDatabase {
 
 /**
  * A database of its own for one test: a copy of a Hi.Events generation (seeded with test-mode ids), or
- * 'empty' (the backend has not migrated yet). Dropped by close().
+ * 'empty' (the backend has not migrated yet). Dropped when the test that made it finishes, or by close().
  */
 export async function freshDatabase(generation: Generation | 'empty'): Promise<TestDatabase> {
   const adminUrl = inject('databaseUrl');
@@ -51,12 +52,12 @@ export async function freshDatabase(generation: Generation | 'empty'): Promise<T
       );
       return row.sum ?? 'empty';
     },
-    async close() {
+    close: closedWithTest(async () => {
       await client.end();
       const admin = new pg.Client({ connectionString: adminUrl });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
-    },
+    }),
   };
 }

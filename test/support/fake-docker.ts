@@ -5,6 +5,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { closedWithTest } from './teardown.js';
 
 export interface FakeContainer {
   id: string;
@@ -29,6 +30,7 @@ export interface FakeDocker {
   close(): Promise<void>;
 }
 
+/** A fake Docker Engine on a socket of its own; closed when the test that started it finishes, or by close(). */
 export async function startFakeDocker(): Promise<FakeDocker> {
   const dir = mkdtempSync(join(tmpdir(), 'smg-docker-'));
   const socket = join(dir, 'docker.sock');
@@ -124,9 +126,9 @@ export async function startFakeDocker(): Promise<FakeDocker> {
       await new Promise((resolve) => setTimeout(resolve, downMs));
       await listen();
     },
-    async close() {
+    close: closedWithTest(async () => {
       await close();
       rmSync(dir, { recursive: true, force: true });
-    },
+    }),
   };
 }

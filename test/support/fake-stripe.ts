@@ -3,6 +3,7 @@
 // /v1/accounts/:id. It maps keys to accounts, knows which objects exist in which account and mode, can be
 // made slow or failing, and counts requests.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { closedWithTest } from './teardown.js';
 
 type Mode = 'test' | 'live';
 
@@ -48,6 +49,7 @@ function otherMode(mode: Mode): Mode {
   return mode === 'test' ? 'live' : 'test';
 }
 
+/** A fake Stripe serving `world`; closed when the test that started it finishes, or by close(). */
 export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
   const requests: FakeStripe['requests'] = [];
   let behaviour: { failWith?: number; delayMs?: number } = {};
@@ -114,10 +116,12 @@ export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
     behave: (b) => {
       behaviour = b;
     },
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: closedWithTest(
+      () =>
+        new Promise((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    ),
   };
 }

@@ -5,6 +5,7 @@ import { runCheck } from '../../src/core/check.js';
 import { loadConfig } from '../../src/config/env.js';
 import { gateLogger } from '../../src/logging.js';
 import type { Context } from '../../src/commands/context.js';
+import { freshDatabase, type TestDatabase } from './db.js';
 
 /** Keys shaped like real ones, unique enough that a scan of the output for them means something. */
 export const TEST_KEYS = {
@@ -73,6 +74,14 @@ export function inProcessGate(url: () => string) {
     adoptTest: () => check({ ...TEST_KEYS, STRIPE_GATE_ON_UNKNOWN: 'adopt' }),
     cleanToLive: () => check({ ...LIVE_KEYS, STRIPE_GATE_ON_MISMATCH: 'clean' }),
   };
+}
+
+/** A database of `shape` adopted as test keys (in process), then changed by `statements`. */
+export async function adoptedDatabase(shape: Parameters<typeof freshDatabase>[0], statements: string[] = []): Promise<TestDatabase> {
+  const db = await freshDatabase(shape);
+  await inProcessGate(() => db.url).adoptTest();
+  for (const statement of statements) await db.query(statement);
+  return db;
 }
 
 /** The exit code and message of a run that should fail (exitCode 0 when it did not). */

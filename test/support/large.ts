@@ -6,7 +6,7 @@ import { until } from './wait.js';
 import { freshDatabase, type TestDatabase } from './db.js';
 import { TEST_KEYS } from './gate.js';
 
-/** A shape E database with `customers` more test-mode customers, adopted as test keys (through the CLI). */
+/** A shape E database with `customers` more test-mode customers, adopted as test keys (through the CLI); dropped as freshDatabase's are. */
 export async function largeDatabase(customers: number): Promise<TestDatabase> {
   const large = await freshDatabase('E');
   await large.query(`INSERT INTO stripe_customers (name, email, stripe_customer_id, created_at, updated_at)

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/lib/postgres.js';
+import { closedWithTest } from './teardown.js';
 import { until } from './wait.js';
 
 export const PGBOUNCER = '/usr/sbin/pgbouncer';
@@ -16,6 +17,7 @@ export interface Bouncer {
   stop(): Promise<void>;
 }
 
+/** A PgBouncer in front of `url`; stopped when the test that started it finishes, or by stop(). */
 export async function startPgBouncer(url: string, poolSize = 2): Promise<Bouncer> {
   const target = new URL(url);
   const dir = mkdtempSync(join(tmpdir(), 'smg-pgbouncer-'));
@@ -52,12 +54,12 @@ export async function startPgBouncer(url: string, poolSize = 2): Promise<Bouncer
   await until(() => existsSync(join(dir, 'pgbouncer.pid')), 'PgBouncer to start');
   return {
     url: through.toString(),
-    async stop() {
+    stop: closedWithTest(async () => {
       const exited = child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : null;
       // The pid of PgBouncer itself: runuser, when used, waits for it.
       process.kill(Number(readFileSync(join(dir, 'pgbouncer.pid'), 'utf8')), 'SIGTERM');
       await exited;
       rmSync(dir, { recursive: true, force: true });
-    },
+    }),
   };
 }

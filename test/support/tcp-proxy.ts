@@ -2,6 +2,7 @@
 // is acknowledged (by this machine's kernel), but nothing reaches the other side any more, as on a network
 // that broke without closing anything. Keepalive probes cannot see that; only the gate's own timeouts can.
 import { connect, createServer, type Socket } from 'node:net';
+import { closedWithTest } from './teardown.js';
 
 export interface StallingProxy {
   /** `url` with the proxy's port. */
@@ -11,6 +12,7 @@ export interface StallingProxy {
   close(): Promise<void>;
 }
 
+/** A stalling proxy in front of `url`; closed when the test that started it finishes, or by close(). */
 export async function startStallingProxy(url: string): Promise<StallingProxy> {
   const target = new URL(url);
   const sockets = new Set<Socket>();
@@ -36,10 +38,12 @@ export async function startStallingProxy(url: string): Promise<StallingProxy> {
     stall: () => {
       stalled = true;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: closedWithTest(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => resolve());
+        }),
+    ),
   };
 }

@@ -2,31 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { keyFingerprint, keyMode } from '../../src/stripe/keys.js';
 
 describe('the mode of a Stripe key comes from its prefix', () => {
-  it.each([
-    ['sk_test_51AbCdEf', 'secret', 'test'],
-    ['rk_test_51AbCdEf', 'secret', 'test'],
-    ['sk_live_51AbCdEf', 'secret', 'live'],
-    ['rk_live_51AbCdEf', 'secret', 'live'],
-    ['pk_test_51AbCdEf', 'public', 'test'],
-    ['pk_live_51AbCdEf', 'public', 'live'],
-  ] as const)('%s in the %s slot is %s', (value, slot, mode) => {
+  // Each key in its own slot (pk_ public, sk_ and rk_ secret), with the mode its prefix names.
+  const valid = ['sk_test_51AbCdEf', 'rk_test_51AbCdEf', 'sk_live_51AbCdEf', 'rk_live_51AbCdEf', 'pk_test_51AbCdEf', 'pk_live_51AbCdEf'].map(
+    (key) => [key, key.startsWith('pk_') ? 'public' : 'secret', key.includes('_live_') ? 'live' : 'test'] as const,
+  );
+  it.each(valid)('%s in the %s slot is %s', (value, slot, mode) => {
     expect(keyMode(value, slot)).toEqual({ mode });
   });
 
-  it.each([
-    ['pk_test_51AbCdEf', 'secret', 'holds a publishable key'],
-    ['sk_live_51AbCdEf', 'public', 'holds a secret key'],
-    ['rk_test_51AbCdEf', 'public', 'holds a secret key'],
-    ['sk_org_51AbCdEf', 'secret', 'not a test or live Stripe key'],
-    ['sk_tset_51AbCdEf', 'secret', 'not a test or live Stripe key'],
-    ['sk_test_', 'secret', 'not a test or live Stripe key'],
-    ['sk_test_51Ab-Ef', 'secret', 'not a test or live Stripe key'],
-    ['whsec_51AbCdEf', 'secret', 'not a test or live Stripe key'],
-    [' sk_test_51AbCdEf', 'secret', 'whitespace or quotes'],
-    ['sk_test_51AbCdEf\n', 'secret', 'whitespace or quotes'],
-    ['"sk_test_51AbCdEf"', 'secret', 'whitespace or quotes'],
-    ["'pk_live_51AbCdEf'", 'public', 'whitespace or quotes'],
-  ] as const)('%j in the %s slot: %s, without echoing the value', (value, slot, problem) => {
+  // The values refused in one slot for one problem, as [value, slot, problem] rows.
+  const refused = (slot: 'secret' | 'public', problem: string, values: string[]) => values.map((value) => [value, slot, problem] as const);
+  const invalid = [
+    ...refused('secret', 'holds a publishable key', ['pk_test_51AbCdEf']),
+    ...refused('public', 'holds a secret key', ['sk_live_51AbCdEf', 'rk_test_51AbCdEf']),
+    ...refused('secret', 'not a test or live Stripe key', ['sk_org_51AbCdEf', 'sk_tset_51AbCdEf', 'sk_test_', 'sk_test_51Ab-Ef', 'whsec_51AbCdEf']),
+    ...refused('secret', 'whitespace or quotes', [' sk_test_51AbCdEf', 'sk_test_51AbCdEf\n', '"sk_test_51AbCdEf"']),
+    ...refused('public', 'whitespace or quotes', ["'pk_live_51AbCdEf'"]),
+  ];
+  it.each(invalid)('%j in the %s slot: %s, without echoing the value', (value, slot, problem) => {
     const result = keyMode(value, slot);
     expect(result).toHaveProperty('problem');
     const text = (result as { problem: string }).problem;

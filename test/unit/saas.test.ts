@@ -2,33 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { readSaasMode } from '../../src/config/saas.js';
 
 // Laravel's env() conversions, then PHP truthiness (README, Configuration: APP_SAAS_MODE_ENABLED): what the backend itself sees.
-const cases: [string | undefined, boolean, boolean][] = [
-  // raw value, Hi.Events reads it as, warning expected
-  [undefined, false, false],
-  ['', false, false],
-  ['true', true, false],
-  ['false', false, false],
-  ['1', true, false],
-  ['0', false, false],
-  ['TRUE', true, true],
-  ['False', false, true],
-  ['(true)', true, true],
-  ['(false)', false, true],
-  ['empty', false, true],
-  ['(empty)', false, true],
-  ['null', false, true],
-  ['(null)', false, true],
-  ['off', true, true],
-  ['no', true, true],
-  ['False ', true, true],
-  [' false', true, true],
-  ['"false"', true, true],
-  ["'0'", false, true],
-  ['""', false, true],
-  ['"true"', true, true],
-  ['00', true, true],
-  ['0.0', true, true],
-  ['yes', true, true],
+/** Raw values Hi.Events reads as `enabled`, with the warning expected or not: [raw, enabled, warns] rows. */
+const readAs = (enabled: boolean, warns: boolean, raws: (string | undefined)[]) => raws.map((raw) => [raw, enabled, warns] as const);
+const cases = [
+  ...readAs(false, false, [undefined, '', 'false', '0']),
+  ...readAs(true, false, ['true', '1']),
+  ...readAs(true, true, ['TRUE', '(true)', 'off', 'no', 'False ', ' false', '"false"', '"true"', '00', '0.0', 'yes']),
+  ...readAs(false, true, ['False', '(false)', 'empty', '(empty)', 'null', '(null)', "'0'", '""']),
 ];
 
 describe('APP_SAAS_MODE_ENABLED read as Hi.Events reads it', () => {
