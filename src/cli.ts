@@ -31,7 +31,7 @@ Variables (the backend's own names, so one env file serves both):
 Exit codes:
   0 ok   1 unhealthy (health only)   64 usage   65 refused: marker and configuration differ   66 refused: Stripe ids of unknown origin
   69 database (or Stripe) unavailable   70 internal error   75 lock not obtained in time   78 invalid configuration
-  130/143 stopped by SIGINT/SIGTERM (nothing uncommitted is kept)`;
+  130 stopped by SIGINT   143 stopped by SIGTERM (nothing uncommitted is kept)`;
 
 const TERMINATION_LOG = '/dev/termination-log';
 /** Kubernetes shows at most 4 KiB of the termination message. */
