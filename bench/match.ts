@@ -4,6 +4,7 @@
 //
 //   npm run bench:match                 builds the CLI, then 30 runs of each, alternating
 //   npx tsx bench/match.ts --runs 50    after `npm run build`; --readme writes the figures into README.md
+//   npx tsx bench/match.ts --cli ../other/dist/cli.mjs    another build (e.g. the previous commit's), same runs
 //
 // Goal: median(gate) / median(bare) within 1.2x (README, Benchmarks).
 import { spawnSync } from 'node:child_process';
@@ -15,7 +16,7 @@ import { createDatabase, startPostgres } from '../scripts/lib/postgres.js';
 import { fixturePath } from '../test/fixtures/hievents/index.js';
 import { median, percentile, writeReadme } from './stats.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
+const BUILT = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KEY = 'sk_test_51BenchMatchKey000000000000000';
 const GOAL = 1.2;
@@ -32,8 +33,15 @@ function timed(args: string[], env: NodeJS.ProcessEnv): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: process.env.BENCH_RUNS ?? '30' }, readme: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: process.env.BENCH_RUNS ?? '30' },
+      readme: { type: 'boolean', default: false },
+      cli: { type: 'string', default: BUILT },
+    },
+  });
   const runs = Number(values.runs);
+  const CLI = values.cli;
   const server = await startPostgres();
   try {
     const url = await createDatabase(server, 'bench_match', fixturePath('E'));
