@@ -10,7 +10,7 @@ const LAYERS = [
   ['marker', '^src/marker/'],
   ['stripe', '^src/stripe/(?!keys\\.ts$)'],
   ['decision', '^src/decision\\.ts$'],
-  ['assess', '^src/(assess|late)\\.ts$|^src/cleanup/'],
+  ['assess', '^src/(assess|late|preflight)\\.ts$|^src/cleanup/'],
   ['core', '^src/core/|^src/report\\.ts$'],
   ['docker', '^src/docker/'],
   ['commands', '^src/commands/'],

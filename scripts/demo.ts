@@ -8,8 +8,16 @@ import { createDatabase, startPostgres } from './lib/postgres.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
 /** Shaped like real keys, valid nowhere: the gate reads only their prefixes (and fingerprints them). */
-const TEST_KEYS = { STRIPE_SECRET_KEY: 'sk_test_51DemoKeyTestMode0000000000', STRIPE_PUBLIC_KEY: 'pk_test_51DemoKeyTestMode0000000000' };
-const LIVE_KEYS = { STRIPE_SECRET_KEY: 'sk_live_51DemoKeyLiveMode0000000000', STRIPE_PUBLIC_KEY: 'pk_live_51DemoKeyLiveMode0000000000' };
+const TEST_KEYS = {
+  STRIPE_SECRET_KEY: 'sk_test_51DemoKeyTestMode0000000000',
+  STRIPE_PUBLIC_KEY: 'pk_test_51DemoKeyTestMode0000000000',
+  STRIPE_WEBHOOK_SECRET: 'whsec_DemoTestEndpointSecret000000',
+};
+const LIVE_KEYS = {
+  STRIPE_SECRET_KEY: 'sk_live_51DemoKeyLiveMode0000000000',
+  STRIPE_PUBLIC_KEY: 'pk_live_51DemoKeyLiveMode0000000000',
+  STRIPE_WEBHOOK_SECRET: 'whsec_DemoLiveEndpointSecret000000',
+};
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 
@@ -20,7 +28,12 @@ function step(title: string, text: string): void {
 /** Runs the built CLI as an operator would and shows the command, its output and its exit code. */
 function gate(databaseUrl: string, args: string[], env: Record<string, string>): number {
   const shown = Object.entries(env).filter(([name]) => !name.startsWith('STRIPE_PUBLIC'));
-  const keyNote = shown.map(([name, value]) => `${name}=${name.endsWith('SECRET_KEY') ? `${value.slice(0, 8)}...` : value}`);
+  // Secrets are shown by what they are: the start of a key, or which endpoint a webhook secret belongs to.
+  const shownAs = (name: string, value: string) => {
+    if (name === 'STRIPE_WEBHOOK_SECRET') return value === TEST_KEYS.STRIPE_WEBHOOK_SECRET ? '<test endpoint secret>' : '<live endpoint secret>';
+    return name.endsWith('SECRET_KEY') ? `${value.slice(0, 8)}...` : value;
+  };
+  const keyNote = shown.map(([name, value]) => `${name}=${shownAs(name, value)}`);
   console.log(`\n$ ${[...keyNote, 'stripe-mode-gate', ...args].join(' ')}`);
   const run = spawnSync(process.execPath, [CLI, ...args], {
     // The demo's keys are valid nowhere: Stripe is not asked which account they belong to. Its switches follow
@@ -73,8 +86,17 @@ async function main(): Promise<void> {
     gate(databaseUrl, ['adopt', '--mode', 'test', '--saas', 'false'], TEST_KEYS);
     gate(databaseUrl, [], TEST_KEYS);
 
-    step('3. The operator switches to live keys', 'Started like this, checkout would fail with "No such customer". The gate refuses, and says what to do:');
-    gate(databaseUrl, [], LIVE_KEYS);
+    step(
+      '3. The operator switches to live keys, and forgets the webhook secret',
+      'Started like this, checkout would fail with "No such customer", and every paid order would stay AWAITING_PAYMENT:\n' +
+        'each live event would fail its signature check. The gate refuses, says what to do, and lists the rest of the switch:',
+    );
+    const forgotten = { ...LIVE_KEYS, STRIPE_WEBHOOK_SECRET: TEST_KEYS.STRIPE_WEBHOOK_SECRET };
+    gate(databaseUrl, [], forgotten);
+    console.log('\nThe checklist alone (with Stripe reachable it also checks the key and the live webhook endpoint):');
+    gate(databaseUrl, ['preflight'], forgotten);
+    console.log("\nThe operator puts the live endpoint's signing secret in STRIPE_WEBHOOK_SECRET:");
+    gate(databaseUrl, ['preflight'], LIVE_KEYS);
 
     step('4. The plan: what a repair would touch, and what it leaves alone', 'Nothing is changed by plan:');
     gate(databaseUrl, ['plan'], LIVE_KEYS);

@@ -9,6 +9,7 @@ import type { Logger } from './logging.js';
 import { configuredState, type Marker, type StripeState } from './marker/state.js';
 import { readMarker } from './marker/store.js';
 import { checkLateWrites, type LateWrites } from './late.js';
+import { preflight, type Preflight } from './preflight.js';
 import { StripeBudget } from './stripe/api.js';
 import { identify } from './stripe/identity.js';
 import { probe, PROBE_SAMPLE, type ProbeVerdict } from './stripe/probe.js';
@@ -33,6 +34,8 @@ export interface Assessment {
   settling: boolean;
   /** What Stripe said of the rows written since the last repair, while they are checked (late.ts). */
   late: LateWrites | null;
+  /** The webhook checklist (preflight.ts): run when the configuration differs from the marker, unless off. */
+  preflight: Preflight | null;
 }
 
 /** The configuration the backend starts with, with each key's Stripe account when it can be known. */
@@ -101,7 +104,22 @@ export async function assess(client: Client, ctx: RunContext, inventory: 'always
     settling: young,
     policy: config.gate,
   });
-  return { configured, stored, probe: verdict, inventory: held, scope, repair, policy: config.gate, outcome, warnings, settling: young, late };
+  // The rest of a switch, checked on a switch only: a restart with an unchanged configuration asks Stripe nothing.
+  const checklist = configured && config.gate.preflight !== 'off' && firstChange !== 'none' ? await preflight(config, marker, configured, budget, log) : null;
+  return {
+    configured,
+    stored,
+    probe: verdict,
+    inventory: held,
+    scope,
+    repair,
+    policy: config.gate,
+    outcome,
+    warnings,
+    settling: young,
+    late,
+    preflight: checklist,
+  };
 }
 
 async function probeStoredIds(client: Client, config: Config, held: Inventory, budget: StripeBudget, log: Logger): Promise<ProbeVerdict> {
@@ -121,5 +139,18 @@ function settling(marker: Marker | null, settleSeconds: number): boolean {
 export function skippedAssessment(): Assessment {
   const policy = { onMismatch: 'refuse', onUnknown: 'refuse', settleSeconds: 0, recordSwitches: true } as const;
   const outcome = decide({ configured: null, stored: null, ...NOTHING_FOUND, policy });
-  return { configured: null, stored: null, probe: null, inventory: null, scope: null, repair: [], policy, outcome, warnings: [], settling: false, late: null };
+  return {
+    configured: null,
+    stored: null,
+    probe: null,
+    inventory: null,
+    scope: null,
+    repair: [],
+    policy,
+    outcome,
+    warnings: [],
+    settling: false,
+    late: null,
+    preflight: null,
+  };
 }

@@ -14,6 +14,7 @@ import { adoptCommand } from './commands/adopt.js';
 import { restoreCommand } from './commands/restore.js';
 import { watchCommand } from './commands/watch.js';
 import { pruneCommand } from './commands/prune.js';
+import { preflightCommand } from './commands/preflight.js';
 import { judgeHealth } from './docker/health.js';
 
 const ENVIRONMENT_HELP = `
@@ -26,6 +27,7 @@ Variables (the backend's own names, so one env file serves both):
   STRIPE_GATE_DB_WAIT_SECONDS=60   STRIPE_GATE_LOCK_WAIT_SECONDS=120   STRIPE_GATE_SETTLE_SECONDS=300
   STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS=600
   STRIPE_GATE_STRIPE_API=auto|required|off   STRIPE_GATE_STRIPE_API_URL   STRIPE_GATE_SCHEMA=stripe_mode_gate
+  STRIPE_GATE_PREFLIGHT=warn|refuse|off (the webhook checklist on a switch; VITE_API_URL_CLIENT names the webhook host)
   STRIPE_GATE_TERMINATION_LOG   STRIPE_GATE_HEALTH_FILE (watch, health)   STRIPE_GATE_ARCHIVE_DAYS (unset: keep until pruned)   LOG_LEVEL=info   LOG_FORMAT=json|pretty
 
 Exit codes:
@@ -194,6 +196,15 @@ function program(setExit: (code: ExitCodeValue, now?: boolean) => void): Command
     .option('--json', 'print the result as one JSON document on stdout')
     .addHelpText('after', ENVIRONMENT_HELP)
     .action((options) => runAction('prune', (ctx) => pruneCommand(ctx, options), options.json));
+  cli
+    .command('preflight')
+    .description(
+      'the rest of a Stripe switch as a checklist per platform: keys, webhook secret, webhook endpoint and, in SaaS mode, Connect; ' +
+        'changes nothing; exit 78 when an item fails',
+    )
+    .option('--json', 'print the checklist as one JSON document on stdout')
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action((options) => runAction('preflight', (ctx) => preflightCommand(ctx), options.json));
   cli
     .command('watch')
     .description(

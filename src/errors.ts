@@ -51,6 +51,14 @@ export class ConfigError extends ConfigurationError {
   }
 }
 
+/** STRIPE_GATE_PREFLIGHT=refuse: the webhook checklist of a switch failed; nothing was changed. */
+export class PreflightRefusedError extends ConfigError {
+  constructor(problems: string[]) {
+    super(problems);
+    this.message = `Refused (STRIPE_GATE_PREFLIGHT=refuse): the Stripe side of this switch is not ready, so nothing was changed: ${problems.join('; ')}`;
+  }
+}
+
 export class UnavailableError extends GateError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, ExitCode.unavailable, options);

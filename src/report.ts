@@ -3,6 +3,7 @@ import type { ExitCodeValue } from './errors.js';
 import { repairedTable } from './hievents/catalogue.js';
 import type { TargetCount } from './hievents/inventory.js';
 import { displayState, type StripeState } from './marker/state.js';
+import type { Preflight } from './preflight.js';
 
 /** The JSON shape of `changes`: rows per table repaired (or to repair) and history rows left. */
 export interface Changes {
@@ -20,6 +21,8 @@ export interface DecisionReport {
   changes: Changes;
   /** While the writes after the last repair are checked: what Stripe said of them. */
   lateWrites?: { afterRun: string; written: number; asked: number; stale: { table: string; row: string; id: string; stripe: string }[] };
+  /** On a switch: the webhook checklist (README, "Preflight"). */
+  preflight?: Preflight;
 }
 
 export function decisionReport(a: Assessment): DecisionReport {
@@ -36,7 +39,30 @@ export function decisionReport(a: Assessment): DecisionReport {
     configured: displayState(a.configured),
     changes: changesOf(a),
     ...(late ? { lateWrites: late } : {}),
+    ...(a.preflight ? { preflight: a.preflight } : {}),
   };
+}
+
+const MARK = { pass: 'pass', warn: 'WARN', fail: 'FAIL' } as const;
+
+/** The checklist as a person reads it: a line per item, the fix under each warning and failure. */
+export function checklistText(preflight: Preflight): string {
+  const lines = [`preflight: ${preflight.failures} failed, ${preflight.warnings} warnings`];
+  for (const { platform, items } of preflight.platforms) {
+    lines.push(`  platform ${platform}:`);
+    for (const item of items) {
+      lines.push(`    ${MARK[item.status]}  ${item.check}: ${item.says}`);
+      if (item.fix && item.status !== 'pass') lines.push(`          fix: ${item.fix}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The failed items, each with its fix, for a refusal's message. */
+export function checklistFailures(preflight: Preflight): string[] {
+  return preflight.platforms.flatMap(({ platform, items }) =>
+    items.filter((i) => i.status === 'fail').map((i) => `${platform} ${i.check}: ${i.says}${i.fix ? `; ${i.fix}` : ''}`),
+  );
 }
 
 export function changesOf(a: Assessment): Changes {

@@ -1,5 +1,5 @@
 import { runPlan, type PlanResult } from '../core/plan.js';
-import { describeState } from '../report.js';
+import { checklistText, describeState } from '../report.js';
 import type { CommandOutcome, Context } from './context.js';
 
 function render(plan: PlanResult): string {
@@ -20,6 +20,7 @@ function render(plan: PlanResult): string {
     for (const [table, rows] of history) lines.push(`  ${rows} rows of ${table}`);
   }
   for (const problem of plan.unexpected) lines.push(`unexpected schema: ${problem}`);
+  if (plan.preflight) lines.push(checklistText(plan.preflight));
   return lines.join('\n');
 }
 

@@ -23,6 +23,8 @@ export interface GateSettings {
    */
   recordSwitches: boolean;
   stripeApi: 'auto' | 'required' | 'off';
+  /** The webhook checklist on a switch: warn (report), refuse (exit 78 before any change), off. */
+  preflight: 'warn' | 'refuse' | 'off';
   stripeApiUrl: string;
   schema: string;
   /** Archives of cleaned runs older than this many days are pruned by check; null: kept until `prune`. */
@@ -42,6 +44,8 @@ export interface Config {
   /** null: no Stripe secret key configured. */
   stripe: StripeSettings | null;
   saasMode: boolean;
+  /** Hi.Events' public API base URL (VITE_API_URL_CLIENT), where Stripe's webhook events must arrive; null: unset. */
+  publicApiUrl: string | null;
   gate: GateSettings;
   log: LogSettings;
   warnings: string[];
@@ -104,6 +108,7 @@ const gateSpecs = {
   STRIPE_GATE_SETTLE_SECONDS: seconds({ default: 300, desc: 'a whole number of seconds from 0 to 1000000' }),
   STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS: seconds({ default: 600, desc: 'a whole number of seconds from 1 to 1000000' }),
   STRIPE_GATE_STRIPE_API: str({ choices: ['auto', 'required', 'off'] as const, default: 'auto', desc: 'auto, required or off' }),
+  STRIPE_GATE_PREFLIGHT: str({ choices: ['warn', 'refuse', 'off'] as const, default: 'warn', desc: 'warn, refuse or off' }),
   STRIPE_GATE_STRIPE_API_URL: httpUrl({ default: 'https://api.stripe.com', desc: 'an http(s) URL, optionally with a path prefix' }),
   STRIPE_GATE_SCHEMA: identifier({
     default: 'stripe_mode_gate',
@@ -152,6 +157,9 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
   const database = readDatabaseSettings(env, problems);
   const { stripe, saasMode, secrets } = readStripeSide(processEnv, problems, warnings);
   if (problems.length > 0) throw new ConfigError(problems);
+  const apiUrl = env.VITE_API_URL_CLIENT;
+  const publicApiUrl = apiUrl && /^https?:$/.test(URL.canParse(apiUrl) ? new URL(apiUrl).protocol : '') ? apiUrl : null;
+  if (apiUrl && !publicApiUrl) warnings.push('VITE_API_URL_CLIENT is not an http(s) URL: the webhook checklist does not compare endpoint hosts');
 
   // A network that stops delivering is noticed after the longest a statement may take, and a few seconds.
   const lockAndStatement = gate.STRIPE_GATE_LOCK_WAIT_SECONDS + gate.STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS;
@@ -159,6 +167,7 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
     database: { ...database, answerTimeoutMs: (lockAndStatement + 5) * 1000 },
     stripe,
     saasMode,
+    publicApiUrl,
     gate: Object.freeze({
       onMismatch: gate.STRIPE_GATE_ON_MISMATCH,
       onUnknown: gate.STRIPE_GATE_ON_UNKNOWN,
@@ -168,6 +177,7 @@ export function loadConfig(processEnv: Env, defaults: { terminationLog: string |
       statementTimeoutSeconds: gate.STRIPE_GATE_STATEMENT_TIMEOUT_SECONDS,
       recordSwitches: true,
       stripeApi: gate.STRIPE_GATE_STRIPE_API,
+      preflight: gate.STRIPE_GATE_PREFLIGHT,
       stripeApiUrl: gate.STRIPE_GATE_STRIPE_API_URL,
       schema: gate.STRIPE_GATE_SCHEMA,
       archiveDays: gate.STRIPE_GATE_ARCHIVE_DAYS || null,

@@ -1,4 +1,4 @@
-import { keyFingerprint, keyMode, type StripeMode } from '../stripe/keys.js';
+import { isPlaceholder, keyFingerprint, keyMode, type StripeMode } from '../stripe/keys.js';
 
 export const PLATFORMS = ['default', 'ca', 'ie'] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -8,6 +8,10 @@ export interface PlatformKey {
   variable: string;
   secretKey: string;
   fingerprint: string;
+  /** The publishable key (not a secret), and its variable; null when empty. */
+  publicKey: { variable: string; value: string } | null;
+  /** The webhook signing secret, by fingerprint only (the value is never kept); null when empty. */
+  webhook: { variable: string; fingerprint: string; placeholder: boolean; shaped: boolean } | null;
 }
 
 export interface StripeSettings {
@@ -21,7 +25,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 const PREFIX: Record<Platform, string> = { default: 'STRIPE_', ca: 'STRIPE_CA_', ie: 'STRIPE_IE_' };
 
 /** The variable a platform's key is read from: its own when set (even empty), else the plain one. */
-function source(env: Env, platform: Platform, kind: 'SECRET_KEY' | 'PUBLIC_KEY'): string {
+function source(env: Env, platform: Platform, kind: 'SECRET_KEY' | 'PUBLIC_KEY' | 'WEBHOOK_SECRET'): string {
   const own = `${PREFIX[platform]}${kind}`;
   return env[own] !== undefined ? own : `STRIPE_${kind}`;
 }
@@ -53,7 +57,22 @@ export function readStripeSettings(env: Env, problems: string[], warnings: strin
     }
     if (!secretKey || !secret || 'problem' in secret) continue;
     if (!modes.has(secret.mode)) modes.set(secret.mode, secretVar);
-    platforms[platform] = { variable: secretVar, secretKey, fingerprint: keyFingerprint(secretKey) };
+    const webhookVar = source(env, platform, 'WEBHOOK_SECRET');
+    const webhookSecret = env[webhookVar];
+    platforms[platform] = {
+      variable: secretVar,
+      secretKey,
+      fingerprint: keyFingerprint(secretKey),
+      publicKey: publicKey ? { variable: publicVar, value: publicKey } : null,
+      webhook: webhookSecret
+        ? {
+            variable: webhookVar,
+            fingerprint: keyFingerprint(webhookSecret),
+            placeholder: isPlaceholder(webhookSecret),
+            shaped: /^whsec_[A-Za-z0-9]+$/.test(webhookSecret),
+          }
+        : null,
+    };
   }
   if (modes.size > 1) {
     problems.push(`${modes.get('live')}: is a live key but ${modes.get('test')} is a test key; all Stripe keys must be of one mode`);

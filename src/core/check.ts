@@ -1,13 +1,13 @@
 import { assess, skippedAssessment, type Assessment } from '../assess.js';
 import { applyRepair, refuseWaitingWriters } from '../cleanup/apply.js';
 import type { Client } from '../db/connect.js';
-import { stopIfAborted } from '../errors.js';
+import { PreflightRefusedError, stopIfAborted } from '../errors.js';
 import { savepoint } from '../db/transaction.js';
 import { ensureGateSchema } from '../marker/schema.js';
 import { configuredState } from '../marker/state.js';
 import { staleScope } from '../decision.js';
 import { logRun, markChecked, markerExistsSql, setRunCounts, writeMarker } from '../marker/store.js';
-import { changesOf, decisionReport, explain, type DecisionReport } from '../report.js';
+import { changesOf, checklistFailures, decisionReport, explain, type DecisionReport } from '../report.js';
 import type { RunContext } from '../context.js';
 import { withGateRun } from './context.js';
 import { pruneDue } from './prune.js';
@@ -71,6 +71,16 @@ async function act(client: Client, ctx: RunContext, a: Assessment): Promise<Asse
   return done;
 }
 
+/**
+ * STRIPE_GATE_PREFLIGHT=refuse: a switch the decision would let through (record, update, clean) is refused,
+ * 78, while an item of the webhook checklist fails; before anything is written. A refusal of the decision's
+ * own (65, 66) stands as it is, the checklist reported with it.
+ */
+function refuseUnready(ctx: RunContext, a: Assessment): void {
+  if (ctx.config.gate.preflight !== 'refuse' || !a.preflight?.failures || a.outcome.exitCode !== 0) return;
+  throw new PreflightRefusedError(checklistFailures(a.preflight));
+}
+
 /** A refusal is logged in the run log when the gate may write there; the refusal itself stands regardless. */
 async function logRefusal(client: Client, ctx: RunContext, a: Assessment): Promise<void> {
   const { schema } = ctx.config.gate;
@@ -115,6 +125,7 @@ export async function runCheck(ctx: RunContext): Promise<CheckResult> {
     async (client, { marker }) => {
       if (config.gate.archiveDays !== null && marker) await pruneOld(client, ctx);
       const a = await assess(client, ctx, 'when-needed', marker as boolean | undefined);
+      refuseUnready(ctx, a);
       stopIfAborted(ctx.signal);
       return resultOf(await act(client, ctx, a));
     },

@@ -98,8 +98,9 @@ function aborted(signal: AbortSignal): Promise<void> {
 /** The container's own Stripe settings with the watcher's database, deciding as `check` does but never repairing. */
 function judgingConfig(base: Config, env: ContainerInfo['env']): Config {
   const config = configForContainer(base, env);
-  // The watcher changes no data: no repair, no pruning (STRIPE_GATE_ARCHIVE_DAYS is the init gate's).
-  return { ...config, gate: { ...config.gate, onMismatch: 'refuse', onUnknown: 'refuse', recordSwitches: false, archiveDays: null } };
+  // The watcher changes no data: no repair, no pruning (STRIPE_GATE_ARCHIVE_DAYS is the init gate's); the
+  // webhook checklist is the init gate's too.
+  return { ...config, gate: { ...config.gate, onMismatch: 'refuse', onUnknown: 'refuse', recordSwitches: false, archiveDays: null, preflight: 'off' } };
 }
 
 /**

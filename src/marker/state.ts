@@ -7,6 +7,12 @@ export interface PlatformIdentity {
   accountId: string | null;
   /** SHA-256 (hex) of the secret key, when known. */
   keyFingerprint: string | null;
+  /**
+   * SHA-256 (hex) of the webhook signing secret the backend had (null: none); absent in markers of gates
+   * before 0.1. Not compared: a new webhook secret is no switch. The webhook checklist tells from it whether
+   * the secret changed with the mode or account.
+   */
+  webhookFingerprint?: string | null;
 }
 
 /** A Stripe configuration: what the backend is configured with, or what the stored ids were created under. */
@@ -40,7 +46,7 @@ export function configuredState(config: Config): StripeState | null {
   if (!config.stripe) return null;
   const platforms: StripeState['platforms'] = {};
   for (const [platform, key] of Object.entries(config.stripe.platforms)) {
-    platforms[platform as Platform] = { accountId: null, keyFingerprint: key.fingerprint };
+    platforms[platform as Platform] = { accountId: null, keyFingerprint: key.fingerprint, webhookFingerprint: key.webhook?.fingerprint ?? null };
   }
   return { stripeMode: config.stripe.mode, saasMode: config.saasMode, platforms };
 }
@@ -54,7 +60,18 @@ export function displayState<T extends StripeState>(state: T | null): T | null {
   const platforms = Object.fromEntries(
     PLATFORMS.flatMap((p) => {
       const id = state.platforms[p];
-      return id ? [[p, { ...id, keyFingerprint: id.keyFingerprint?.slice(0, 12) ?? null }]] : [];
+      if (!id) return [];
+      const short = (fingerprint: string | null | undefined) => fingerprint?.slice(0, 12) ?? null;
+      return [
+        [
+          p,
+          {
+            ...id,
+            keyFingerprint: short(id.keyFingerprint),
+            ...(id.webhookFingerprint !== undefined ? { webhookFingerprint: short(id.webhookFingerprint) } : {}),
+          },
+        ],
+      ];
     }),
   );
   // A marker's age is for deciding, not for showing: it is stale the moment it is printed.

@@ -52,13 +52,14 @@ function parseState(value: unknown): StripeState | string {
   if (!v || typeof v !== 'object') return 'not an object';
   if (v.stripeMode !== 'test' && v.stripeMode !== 'live') return `Stripe mode ${JSON.stringify(v.stripeMode)}`;
   if (typeof v.saasMode !== 'boolean') return `SaaS mode ${JSON.stringify(v.saasMode)}`;
-  const platforms = v.platforms as Record<string, { accountId?: unknown; keyFingerprint?: unknown } | null> | null;
+  const platforms = v.platforms as Record<string, { accountId?: unknown; keyFingerprint?: unknown; webhookFingerprint?: unknown } | null> | null;
   if (!platforms || typeof platforms !== 'object' || Array.isArray(platforms)) return `platforms ${JSON.stringify(platforms)}`;
   for (const [platform, id] of Object.entries(platforms)) {
     if (!(PLATFORMS as readonly string[]).includes(platform)) return `unknown platform ${JSON.stringify(platform)}`;
     const accountOk = id?.accountId === null || (typeof id?.accountId === 'string' && ACCOUNT.test(id.accountId));
-    const keyOk = id?.keyFingerprint === null || (typeof id?.keyFingerprint === 'string' && FINGERPRINT.test(id.keyFingerprint));
-    if (!accountOk || !keyOk) return `platform ${platform}: ${JSON.stringify(id)}`;
+    const fingerprintOk = (f: unknown) => f === null || (typeof f === 'string' && FINGERPRINT.test(f));
+    const webhookOk = id?.webhookFingerprint === undefined || fingerprintOk(id.webhookFingerprint);
+    if (!accountOk || !fingerprintOk(id?.keyFingerprint) || !webhookOk) return `platform ${platform}: ${JSON.stringify(id)}`;
   }
   return { stripeMode: v.stripeMode, saasMode: v.saasMode, platforms: platforms as StripeState['platforms'] };
 }

@@ -31,5 +31,14 @@ export function keyFingerprint(secretKey: string): string {
   return createHash('sha256').update(secretKey).digest('hex');
 }
 
+/**
+ * Whether a key or webhook secret is a stand-in rather than one Stripe issued: Hi.Events' own example values
+ * (sk_test_123456789, pk_test_123456789, whsec_test_123456789) and the like, far shorter than Stripe's.
+ */
+export function isPlaceholder(value: string): boolean {
+  const body = /^(?:(?:sk|rk|pk)_(?:test|live)_|whsec_)(.*)$/.exec(value)?.[1] ?? value;
+  return body.length < 20;
+}
+
 /** Shapes of Stripe secrets, for scrubbing text that may carry one (webhook secrets too). */
 export const STRIPE_SECRET_PATTERN = /\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]+|\bwhsec_[A-Za-z0-9]+/g;

@@ -91,7 +91,7 @@ describe('the command line', () => {
   it('says an unknown command is one, naming the commands', async () => {
     const run = await runCli(['bogus'], { ...TEST_KEYS });
     expect(run.code).toBe(64);
-    expect(run.stderr).toContain("error: unknown command 'bogus' (commands: check, plan, status, adopt, restore, prune, watch");
+    expect(run.stderr).toContain("error: unknown command 'bogus' (commands: check, plan, status, adopt, restore, prune, preflight, watch, health)");
     expect(run.stderr).not.toContain('too many arguments');
   });
 });

@@ -31,6 +31,7 @@ describe('the built CLI and Stripe', () => {
     });
     expect(down.code).toBe(69);
     expect(down.logs.at(-1)!.msg).toContain('STRIPE_GATE_STRIPE_API=required');
-    expect(stripe.requests.map((r) => r.path)).toEqual(['/v1/account', '/v1/account']);
+    // Each configuration new to the marker is also checked for its webhooks (STRIPE_GATE_PREFLIGHT=warn, the default).
+    expect(stripe.requests.map((r) => r.path)).toEqual(['/v1/account', '/v1/webhook_endpoints', '/v1/account', '/v1/webhook_endpoints']);
   });
 });

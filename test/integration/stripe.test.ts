@@ -125,7 +125,11 @@ describe('the Stripe account of each key', () => {
     db = await freshDatabase('empty');
     await check(TEST_KEYS);
     const status = await runStatus((await gate(TEST_KEYS)).ctx);
-    expect(status.configured!.platforms.default).toEqual({ accountId: ACCOUNT_A, keyFingerprint: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(status.configured!.platforms.default).toEqual({
+      accountId: ACCOUNT_A,
+      keyFingerprint: expect.stringMatching(/^[0-9a-f]{12}$/),
+      webhookFingerprint: expect.stringMatching(/^[0-9a-f]{12}$/),
+    });
     expect(status.stored!.platforms.default!.accountId).toBe(ACCOUNT_A);
   });
 });

@@ -1,6 +1,7 @@
 // A local HTTP server speaking the parts of Stripe's API the gate uses, with Stripe's response and error
-// shapes: GET /v1/account, /v1/customers/:id (also inside a connected account, Stripe-Account header) and
-// /v1/accounts/:id. It maps keys to accounts, knows which objects exist in which account and mode, can be
+// shapes: GET /v1/account, /v1/customers/:id (also inside a connected account, Stripe-Account header),
+// /v1/accounts/:id, the lists /v1/webhook_endpoints and /v1/accounts (paginated with limit and
+// starting_after). It maps keys to accounts, knows which objects exist in which account and mode, can be
 // made slow or failing, and counts requests.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { closedWithTest } from './teardown.js';
@@ -16,6 +17,22 @@ export interface StripeWorld {
   connected?: Record<string, { platform: string; mode: Mode }>;
   /** Served under this path prefix only, as behind a proxy (e.g. /stripe). */
   prefix?: string;
+  /** account -> its webhook endpoints per mode, newest first as Stripe lists them. */
+  webhooks?: Record<string, Partial<Record<Mode, FakeEndpoint[]>>>;
+  /** Platform accounts signed up for Connect: GET /v1/accounts lists their connected accounts; others are refused. */
+  connectPlatforms?: string[];
+  /** Restricted keys (rk_) -> the paths they may not call (403, Stripe's permission error). */
+  denied?: Record<string, string[]>;
+  /** The most a list page holds, whatever `limit` asks (Stripe: 100); smaller to test pagination. */
+  pageSize?: number;
+}
+
+/** A webhook endpoint as a test describes it; served in the full shape of Stripe's webhook_endpoint object. */
+export interface FakeEndpoint {
+  id: string;
+  url: string;
+  enabled_events: string[];
+  status?: 'enabled' | 'disabled';
 }
 
 export interface FakeStripe {
@@ -45,6 +62,15 @@ function noAccess(res: ServerResponse, key: string, account: string): void {
   error(res, 403, 'invalid_request_error', message, 'account_invalid');
 }
 
+/** One page of a Stripe list: `limit` (default 10, at most 100, or the world's page size) after `starting_after`. */
+function page<T extends { id: string }>(all: T[], query: URLSearchParams, url: string, pageSize = 100) {
+  const after = query.get('starting_after');
+  const from = after ? all.findIndex((o) => o.id === after) + 1 : 0;
+  const limit = Math.min(Number(query.get('limit') ?? 10), 100, pageSize);
+  const data = all.slice(from, from + limit);
+  return { object: 'list', url, has_more: from + limit < all.length, data };
+}
+
 function otherMode(mode: Mode): Mode {
   return mode === 'test' ? 'live' : 'test';
 }
@@ -58,7 +84,8 @@ export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const key = (req.headers.authorization ?? '').replace(/^Bearer /, '');
     const stripeAccount = req.headers['stripe-account'] as string | undefined;
-    const full = (req.url ?? '').split('?')[0];
+    const [full, search = ''] = (req.url ?? '').split('?');
+    const query = new URLSearchParams(search);
     const path = world.prefix ? (full.startsWith(`${world.prefix}/`) ? full.slice(world.prefix.length) : `(outside ${world.prefix})${full}`) : full;
     requests.push({ path, key: key.slice(-4), ...(stripeAccount ? { stripeAccount } : {}) });
     if (behaviour.failWith) return error(res, behaviour.failWith, 'api_error', 'An unknown error occurred');
@@ -66,7 +93,41 @@ export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
     if (!account) return error(res, 401, 'invalid_request_error', `Invalid API Key provided: ${masked(key)}`);
     const mode = modeOf(key);
 
+    if (world.denied?.[key]?.includes(path)) {
+      const message = `The provided key '${masked(key)}' does not have the required permissions for this endpoint on account '${account}'.`;
+      return error(res, 403, 'invalid_request_error', message);
+    }
     if (path === '/v1/account') return send(res, 200, { id: account, object: 'account', livemode: mode === 'live' });
+    if (path === '/v1/webhook_endpoints' && !stripeAccount) {
+      const endpoints = (world.webhooks?.[account]?.[mode] ?? []).map((e) => ({
+        id: e.id,
+        object: 'webhook_endpoint',
+        api_version: null,
+        application: null,
+        created: 1_700_000_000,
+        description: null,
+        enabled_events: e.enabled_events,
+        livemode: mode === 'live',
+        metadata: {},
+        status: e.status ?? 'enabled',
+        url: e.url,
+      }));
+      return send(res, 200, page(endpoints, query, '/v1/webhook_endpoints', world.pageSize));
+    }
+    if (path === '/v1/accounts' && !stripeAccount) {
+      if (!world.connectPlatforms?.includes(account)) {
+        return error(
+          res,
+          400,
+          'invalid_request_error',
+          'You can only list connected accounts once you have signed up for Connect (https://stripe.com/docs/connect).',
+        );
+      }
+      const accounts = Object.entries(world.connected ?? {})
+        .filter(([, c]) => c.platform === account && c.mode === mode)
+        .map(([id]) => ({ id, object: 'account', livemode: mode === 'live' }));
+      return send(res, 200, page(accounts, query, '/v1/accounts', world.pageSize));
+    }
     if (stripeAccount && world.connected?.[stripeAccount]?.platform !== account) return noAccess(res, key, stripeAccount);
 
     const customer = /^\/v1\/customers\/([^/]+)$/.exec(path);

@@ -53,6 +53,8 @@ export async function gateContext(env: Record<string, string | undefined>): Prom
     STRIPE_GATE_LOCK_WAIT_SECONDS: '10',
     STRIPE_GATE_STRIPE_API: 'off',
     STRIPE_GATE_SETTLE_SECONDS: '0',
+    // The webhook checklist asks Stripe on every switch: tested on its own (preflight.test.ts).
+    STRIPE_GATE_PREFLIGHT: 'off',
   };
   const config = loadConfig({ ...defaults, ...env }, { terminationLog: null });
   const output: string[] = [];

@@ -84,6 +84,26 @@ describe('Stripe keys', () => {
     expect(stripe.platforms.ie).toBeUndefined();
   });
 
+  it("reads each platform's webhook secret as the backend does (falling back to the plain one), keeping only its fingerprint", () => {
+    const whsec = 'whsec_GateUnitWebhookSecret000000';
+    const stripe = load({
+      STRIPE_SECRET_KEY: SECRET,
+      STRIPE_WEBHOOK_SECRET: whsec,
+      STRIPE_CA_SECRET_KEY: 'sk_test_51OtherCaKey',
+      STRIPE_CA_WEBHOOK_SECRET: 'whsec_test_123456789',
+    }).stripe!;
+    expect(stripe.platforms.default!.webhook).toEqual({
+      variable: 'STRIPE_WEBHOOK_SECRET',
+      fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+      placeholder: false,
+      shaped: true,
+    });
+    expect(stripe.platforms.ca!.webhook).toMatchObject({ variable: 'STRIPE_CA_WEBHOOK_SECRET', placeholder: true, shaped: false });
+    expect(stripe.platforms.ie!.webhook).toMatchObject({ variable: 'STRIPE_WEBHOOK_SECRET' });
+    expect(JSON.stringify(stripe)).not.toContain(whsec);
+    expect(load({ STRIPE_SECRET_KEY: SECRET }).stripe!.platforms.default!.webhook).toBeNull();
+  });
+
   it('refuses keys of two modes at once', () => {
     const problems = problemsOf({ STRIPE_SECRET_KEY: SECRET, STRIPE_CA_SECRET_KEY: 'sk_live_51LiveCaKey' });
     expect(problems).toEqual(['STRIPE_CA_SECRET_KEY: is a live key but STRIPE_SECRET_KEY is a test key; all Stripe keys must be of one mode']);
@@ -170,6 +190,7 @@ describe("the gate's own settings", () => {
       statementTimeoutSeconds: 600,
       recordSwitches: true,
       stripeApi: 'auto',
+      preflight: 'warn',
       stripeApiUrl: 'https://api.stripe.com',
       schema: 'stripe_mode_gate',
       archiveDays: null,

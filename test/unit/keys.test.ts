@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyFingerprint, keyMode } from '../../src/stripe/keys.js';
+import { isPlaceholder, keyFingerprint, keyMode } from '../../src/stripe/keys.js';
 
 describe('the mode of a Stripe key comes from its prefix', () => {
   // Each key in its own slot (pk_ public, sk_ and rk_ secret), with the mode its prefix names.
@@ -32,5 +32,14 @@ describe('the mode of a Stripe key comes from its prefix', () => {
     expect(fp).toMatch(/^[0-9a-f]{64}$/);
     expect(fp).toBe(keyFingerprint('sk_test_51AbCdEf'));
     expect(fp).not.toBe(keyFingerprint('sk_test_51AbCdEg'));
+  });
+});
+
+describe('placeholders: values no Stripe account issued', () => {
+  it.each(['sk_test_123456789', 'pk_test_123456789', 'whsec_test_123456789', 'sk_live_xxx', 'whsec_'])('%s is a placeholder', (value) => {
+    expect(isPlaceholder(value)).toBe(true);
+  });
+  it.each(['sk_test_51GateTestSecretKey0000000000', 'rk_live_51GatePreflightRestricted0000', 'whsec_GateTestWebhookSecret000000'])('%s is not', (value) => {
+    expect(isPlaceholder(value)).toBe(false);
   });
 });
