@@ -4,9 +4,9 @@ import type { Client } from '../db/connect.js';
 import { PreflightRefusedError, stopIfAborted } from '../errors.js';
 import { savepoint } from '../db/transaction.js';
 import { ensureGateSchema } from '../marker/schema.js';
-import { configuredState } from '../marker/state.js';
+import { configuredState, webhookDrift } from '../marker/state.js';
 import { staleScope } from '../decision.js';
-import { logRun, markChecked, markerExistsSql, setRunCounts, writeMarker } from '../marker/store.js';
+import { logRun, markChecked, markerExistsSql, recordWebhookFingerprints, setRunCounts, writeMarker } from '../marker/store.js';
 import { changesOf, checklistFailures, decisionReport, explain, type DecisionReport } from '../report.js';
 import type { RunContext } from '../context.js';
 import { withGateRun } from './context.js';
@@ -34,6 +34,14 @@ async function act(client: Client, ctx: RunContext, a: Assessment): Promise<Asse
       client,
       () => markChecked(client, schema),
       (error) => ctx.log.warn({ reason: (error as Error).message }, 'could not record that the writes after the repair are checked'),
+    );
+  }
+  const drift = decision === 'match' && a.stored ? webhookDrift(a.stored, a.configured!) : null;
+  if (drift) {
+    await savepoint(
+      client,
+      () => recordWebhookFingerprints(client, schema, drift),
+      (error) => ctx.log.warn({ reason: (error as Error).message }, 'could not record the new webhook secret in the marker'),
     );
   }
   if (decision === 'match' || decision === 'skipped') return a;

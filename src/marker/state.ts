@@ -52,6 +52,23 @@ export function configuredState(config: Config): StripeState | null {
 }
 
 /**
+ * The marker's platforms with the webhook fingerprints configured now, or null when they are the same: a new
+ * webhook secret is no switch, but the marker keeps the one in use (a marker of an older gate learns it).
+ */
+export function webhookDrift(stored: StripeState, configured: StripeState): StripeState['platforms'] | null {
+  let drift = false;
+  const platforms = Object.fromEntries(
+    Object.entries(stored.platforms).map(([platform, then]) => {
+      const now = configured.platforms[platform as Platform]?.webhookFingerprint;
+      if (now === undefined || now === then?.webhookFingerprint) return [platform, then];
+      drift = true;
+      return [platform, { ...then, webhookFingerprint: now }];
+    }),
+  );
+  return drift ? platforms : null;
+}
+
+/**
  * For output: platforms in their usual order (jsonb keeps its own), fingerprints shortened so that a reader
  * can compare them without holding the whole hash.
  */

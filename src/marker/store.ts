@@ -147,6 +147,14 @@ export async function writeMarker(
 }
 
 /** The writes after the last repair are checked: later starts no longer ask Stripe about them. */
+/**
+ * Records the webhook secrets' fingerprints the backend runs with now, on a start that matches otherwise: the
+ * checklist of the next switch compares against the secret in use before it, not one long replaced.
+ */
+export async function recordWebhookFingerprints(client: Client, schema: string, platforms: StripeState['platforms']): Promise<void> {
+  await gateRows(client, schema, `UPDATE ${qualified(schema, 'marker')} SET platforms = $1`, [JSON.stringify(platforms)]);
+}
+
 export async function markChecked(client: Client, schema: string): Promise<void> {
   await gateRows(client, schema, `UPDATE ${qualified(schema, 'marker')} SET unchecked = NULL`);
 }

@@ -73,6 +73,17 @@ describe('preflight: every item', () => {
     expect(noPublic.item('keys')).toMatchObject({ status: 'fail', says: 'the publishable key of STRIPE_SECRET_KEY is empty: checkout cannot load Stripe' });
   });
 
+  it('key-accepted: a key whose account the marker knows is asked again, and a key Stripe rejects since fails', async () => {
+    const db = await adoptedTest();
+    const before = await startFakeStripe(READY);
+    const env = { DATABASE_URL: db.url, ...TEST_KEYS, STRIPE_GATE_STRIPE_API: 'auto' };
+    expect((await runCheck((await gateContext({ ...env, STRIPE_GATE_STRIPE_API_URL: before.url })).ctx)).decision).toBe('updated');
+    // The key has been rolled in the Dashboard since: Stripe no longer knows it.
+    const after = await startFakeStripe({ ...READY, keys: { [LIVE_KEYS.STRIPE_SECRET_KEY]: ACCOUNT } });
+    const items = (await runPreflight((await gateContext({ ...env, STRIPE_GATE_STRIPE_API_URL: after.url })).ctx)).checklist!.platforms[0].items;
+    expect(items.find((i) => i.check === 'key-accepted')).toMatchObject({ status: 'fail', says: expect.stringContaining('Stripe rejected this key (401') });
+  });
+
   it('key-accepted: a warning saying why when it cannot be asked (API off, Stripe away)', async () => {
     const off = await checklist(READY, { STRIPE_GATE_STRIPE_API: 'off' });
     for (const check of ['key-accepted', 'webhook-endpoint'] as const) {
@@ -110,6 +121,35 @@ describe('preflight: every item', () => {
         fix: 'put the signing secret (whsec_...) of the live-mode webhook endpoint in STRIPE_WEBHOOK_SECRET',
       });
     }
+  });
+
+  it('webhook-secret: a new secret on a start that matches is recorded, so the next switch compares against it', async () => {
+    const db = await adoptedTest();
+    const rotated = { ...TEST_KEYS, STRIPE_WEBHOOK_SECRET: 'whsec_GateTestRotatedSecret0000000' };
+    expect((await runCheck((await gateContext({ DATABASE_URL: db.url, ...rotated })).ctx)).decision).toBe('match');
+    const gate = await gateContext({ DATABASE_URL: db.url, ...LIVE_KEYS, STRIPE_WEBHOOK_SECRET: rotated.STRIPE_WEBHOOK_SECRET });
+    const items = (await runPreflight(gate.ctx)).checklist!.platforms[0].items;
+    expect(items.find((i) => i.check === 'webhook-secret')).toMatchObject({
+      status: 'fail',
+      says: expect.stringContaining('unchanged since the test mode configuration'),
+    });
+  });
+
+  it("webhook-secret: a platform of another account without a secret of its own shares the default's, and one of them fails", async () => {
+    const caKey = 'sk_live_51GatePreflightCanadaKey00000';
+    const ca = { STRIPE_CA_SECRET_KEY: caKey, STRIPE_CA_PUBLIC_KEY: 'pk_live_51GatePreflightCanadaPublic0000' };
+    const { item } = await checklist({ ...READY, keys: { ...READY.keys, [caKey]: 'acct_1Canada' } }, ca);
+    expect(item('webhook-secret', 'ca')).toMatchObject({
+      status: 'fail',
+      says: `STRIPE_CA_WEBHOOK_SECRET is not set, so STRIPE_CA_SECRET_KEY shares STRIPE_WEBHOOK_SECRET with the default platform, but its account acct_1Canada is not ${ACCOUNT}: one of them fails every event's signature check`,
+    });
+    const unknown = await checklist(READY, { ...ca, STRIPE_GATE_STRIPE_API: 'off' });
+    expect(unknown.item('webhook-secret', 'ca')).toMatchObject({ status: 'warn' });
+    const own = await checklist(
+      { ...READY, keys: { ...READY.keys, [caKey]: 'acct_1Canada' } },
+      { ...ca, STRIPE_CA_WEBHOOK_SECRET: 'whsec_GatePreflightCanadaSecret00' },
+    );
+    expect(own.item('webhook-secret', 'ca').status).toBe('pass');
   });
 
   it('webhook-secret: a marker of an older gate, which kept no webhook fingerprint, is a warning', async () => {
@@ -153,9 +193,19 @@ describe('preflight: every item', () => {
     expect(paged.stripe.requests.filter((r) => r.path === '/v1/webhook_endpoints')).toHaveLength(3);
   });
 
-  it('webhook-endpoint: a local public URL is not compared (Stripe cannot reach it), and says so', async () => {
-    const { item } = await checklist(READY, { VITE_API_URL_CLIENT: 'http://localhost:8123/api' });
-    expect(item('webhook-endpoint')).toMatchObject({ status: 'pass', says: expect.stringContaining('VITE_API_URL_CLIENT is a local address') });
+  it('webhook-endpoint: a local or private public URL is not compared (Stripe cannot reach it), and says so', async () => {
+    for (const url of ['http://localhost:8123/api', 'http://192.168.1.20:8123/api', 'http://host.docker.internal/api']) {
+      const { item } = await checklist(READY, { VITE_API_URL_CLIENT: url });
+      expect(item('webhook-endpoint'), url).toMatchObject({
+        status: 'pass',
+        says: expect.stringContaining('VITE_API_URL_CLIENT is a local or private address'),
+      });
+    }
+  });
+
+  it('webhook-endpoint: in test mode no endpoint is a warning (`stripe listen` forwards events without one)', async () => {
+    const { item } = await checklist({ ...READY, webhooks: {} }, TEST_KEYS);
+    expect(item('webhook-endpoint')).toMatchObject({ status: 'warn', says: expect.stringContaining('fine only while `stripe listen` forwards the events') });
   });
 
   it('a restricted key without the permission: the endpoint item is a warning saying so', async () => {
@@ -173,17 +223,24 @@ describe('preflight: every item', () => {
 
   it('SaaS mode: whether the platform can use Connect, and a reminder about connected-account events', async () => {
     const on = { APP_SAAS_MODE_ENABLED: 'true' };
-    const connect = await checklist({ ...READY, connectPlatforms: [ACCOUNT] }, on);
-    expect(connect.item('connect-platform')).toMatchObject({ status: 'pass' });
+    const organizer = { acct_1Organizer: { platform: ACCOUNT, mode: 'live' as const } };
+    const connect = await checklist({ ...READY, connected: organizer }, on);
+    expect(connect.item('connect-platform')).toMatchObject({ status: 'pass', says: 'the platform account has connected accounts: Connect is on' });
     expect(connect.item('connect-events')).toMatchObject({
       status: 'warn',
       says: "Stripe's API does not show whether an endpoint receives connected accounts' events",
     });
+    // Stripe lists nothing for an account that is no platform, as for a platform nobody connected to yet.
     const none = await checklist(READY, on);
     expect(none.item('connect-platform')).toMatchObject({
-      status: 'fail',
-      says: expect.stringContaining("Stripe will not list this account's connected accounts"),
+      status: 'warn',
+      says: 'the account lists no connected account in live mode: either Connect is not activated, or no organizer connected yet',
       fix: 'SaaS mode needs Connect: activate it for this account in live mode (Stripe Dashboard, Connect)',
+    });
+    const refused = await checklist({ ...READY, refused: { '/v1/accounts': 'This application does not have access to Connect.' } }, on);
+    expect(refused.item('connect-platform')).toMatchObject({
+      status: 'fail',
+      says: expect.stringContaining('This application does not have access to Connect'),
     });
     const off = await checklist(READY, { ...on, STRIPE_GATE_STRIPE_API: 'off' });
     expect(off.item('connect-platform')).toMatchObject({ status: 'warn', says: 'not checked: STRIPE_GATE_STRIPE_API=off' });

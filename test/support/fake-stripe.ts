@@ -19,10 +19,10 @@ export interface StripeWorld {
   prefix?: string;
   /** account -> its webhook endpoints per mode, newest first as Stripe lists them. */
   webhooks?: Record<string, Partial<Record<Mode, FakeEndpoint[]>>>;
-  /** Platform accounts signed up for Connect: GET /v1/accounts lists their connected accounts; others are refused. */
-  connectPlatforms?: string[];
   /** Restricted keys (rk_) -> the paths they may not call (403, Stripe's permission error). */
   denied?: Record<string, string[]>;
+  /** path -> the message of a 400 invalid_request_error Stripe answers it with, for every key. */
+  refused?: Record<string, string>;
   /** The most a list page holds, whatever `limit` asks (Stripe: 100); smaller to test pagination. */
   pageSize?: number;
 }
@@ -93,6 +93,7 @@ export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
     if (!account) return error(res, 401, 'invalid_request_error', `Invalid API Key provided: ${masked(key)}`);
     const mode = modeOf(key);
 
+    if (world.refused?.[path]) return error(res, 400, 'invalid_request_error', world.refused[path]);
     if (world.denied?.[key]?.includes(path)) {
       const message = `The provided key '${masked(key)}' does not have the required permissions for this endpoint on account '${account}'.`;
       return error(res, 403, 'invalid_request_error', message);
@@ -115,14 +116,7 @@ export async function startFakeStripe(world: StripeWorld): Promise<FakeStripe> {
       return send(res, 200, page(endpoints, query, '/v1/webhook_endpoints', world.pageSize));
     }
     if (path === '/v1/accounts' && !stripeAccount) {
-      if (!world.connectPlatforms?.includes(account)) {
-        return error(
-          res,
-          400,
-          'invalid_request_error',
-          'You can only list connected accounts once you have signed up for Connect (https://stripe.com/docs/connect).',
-        );
-      }
+      // As Stripe documents it: an account that is no platform lists no connected account.
       const accounts = Object.entries(world.connected ?? {})
         .filter(([, c]) => c.platform === account && c.mode === mode)
         .map(([id]) => ({ id, object: 'account', livemode: mode === 'live' }));
