@@ -4,6 +4,7 @@
 //
 // Usage:
 //   npm run bench:clean                     builds the CLI, then runs this with 3 runs of each
+//   npx tsx bench/clean.ts --cli ../other/dist/cli.mjs    another build, for a side-by-side
 //   npx tsx bench/clean.ts --runs 5         after `npm run build` (BENCH_RUNS=5 works too); --readme writes
 //                                           the figures into README.md
 //   TEST_PG_BIN=/usr/lib/postgresql/15/bin npx tsx bench/clean.ts     on another PostgreSQL build
@@ -29,7 +30,9 @@ import { ident, qualified } from '../src/db/sql.js';
 import { fixturePath, seeded } from '../test/fixtures/hievents/index.js';
 import { median, writeReadme } from './stats.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
+const BUILT = fileURLToPath(new URL('../dist/cli.mjs', import.meta.url));
+/** The gate under test: this build, or another one given with --cli (e.g. the previous commit's). */
+let CLI = BUILT;
 const CUSTOMERS = 1_000_000;
 const ACCOUNTS = 100_000;
 const GOAL = { ratio: 1.2, peakRssMb: 150 };
@@ -268,7 +271,8 @@ function expectCounts(what: string, actual: Counts, expected: Counts): void {
 }
 
 function options(): { runs: number; readme: boolean } {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, readme: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, readme: { type: 'boolean', default: false }, cli: { type: 'string', default: BUILT } } });
+  CLI = values.cli;
   const raw = values.runs ?? process.env.BENCH_RUNS ?? '3';
   const runs = Number(raw);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs / BENCH_RUNS: expected a whole number >= 1, got ${raw}`);
