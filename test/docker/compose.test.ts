@@ -112,7 +112,7 @@ describe('the compose example on a real Docker engine', () => {
     expect(labels).toMatchObject({ 'org.opencontainers.image.version': version, 'org.opencontainers.image.licenses': 'MIT' });
     expect(engine.docker(['run', '--rm', '--network', 'none', 'stripe-mode-gate:e2e', '--version']).trim()).toBe(version);
     expect(engine.docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', 'stripe-mode-gate:e2e', '-c', 'echo /app/*']).trim()).toBe(
-      '/app/chunks /app/cli.mjs',
+      '/app/cli.mjs /app/lazy',
     );
   });
 
