@@ -41,7 +41,7 @@ const TERMINATION_LOG_LIMIT = 4096;
 
 type Action = (ctx: Context) => Promise<CommandOutcome>;
 
-const SIGNAL_EXIT = { SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated } as const;
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 /** How long a stopped run may take to reach its next wait before the process ends anyway. */
 const STOP_GRACE_MS = 1000;
 
@@ -54,14 +54,14 @@ const STOP_GRACE_MS = 1000;
  * that removes the handlers.
  */
 function stopOnSignals(controller: AbortController, graceful: boolean, log: () => Logger | undefined, terminationLog: () => string | null): () => void {
-  const handlers = Object.entries(SIGNAL_EXIT).map(([signal, exitCode]) => {
+  const handlers = STOP_SIGNALS.map((signal) => {
     const handler = () => {
       controller.abort(signal);
       if (graceful) return;
       setTimeout(() => {
-        const reason = `stopped by ${signal} before the run ended; nothing it had not committed is kept`;
-        log()?.warn({ signal, exitCode }, reason);
-        writeTerminationLog(terminationLog(), reason, log());
+        const { message, exitCode } = new StoppedError(signal);
+        log()?.warn({ signal, exitCode }, message);
+        writeTerminationLog(terminationLog(), message, log());
         process.exit(exitCode);
       }, STOP_GRACE_MS).unref();
     };

@@ -91,11 +91,12 @@ export class StoppedError extends GateError {
   }
 }
 
-function stoppedBy(signal: AbortSignal): StoppedError {
+/** The StoppedError of an aborted `signal`: its reason names the signal (SIGTERM when it names none). */
+export function stoppedBy(signal: AbortSignal): StoppedError {
   return new StoppedError(typeof signal.reason === 'string' ? signal.reason : 'SIGTERM');
 }
 
-/** Throws StoppedError once `signal` has aborted; its reason names the signal (SIGTERM when it names none). */
+/** Throws StoppedError once `signal` has aborted. */
 export function stopIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw stoppedBy(signal);
 }

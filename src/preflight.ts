@@ -1,5 +1,5 @@
 import type { Config } from './config/env.js';
-import type { Platform, PlatformKey } from './config/stripe.js';
+import { platformVariable, type Platform, type PlatformKey } from './config/stripe.js';
 import { StoppedError } from './errors.js';
 import { WEBHOOK_EVENTS, WEBHOOK_ROUTE } from './hievents/webhooks.js';
 import type { Logger } from './logging.js';
@@ -173,7 +173,7 @@ function keysItem(key: PlatformKey, mode: string): PreflightItem {
 function sharedSecretItem(config: Config, key: PlatformKey, platform: Platform, configured: StripeState): PreflightItem | null {
   const main = config.stripe?.platforms.default;
   if (platform === 'default' || !main || !key.webhook || key.variable === main.variable || key.webhook.variable !== main.webhook?.variable) return null;
-  const own = `STRIPE_${platform.toUpperCase()}_WEBHOOK_SECRET`;
+  const own = platformVariable(platform, 'WEBHOOK_SECRET');
   const [mine, theirs] = [configured.platforms[platform]?.accountId, configured.platforms.default?.accountId];
   if (mine && theirs && mine === theirs) return null;
   const says = `${own} is not set, so ${key.variable} shares ${key.webhook.variable} with the default platform`;
@@ -190,7 +190,7 @@ function sharedSecretItem(config: Config, key: PlatformKey, platform: Platform, 
 }
 
 function webhookSecretItem(key: PlatformKey, platform: Platform, mode: string, stored: StripeState | null, configured: StripeState): PreflightItem {
-  const variable = key.webhook?.variable ?? (platform === 'default' ? 'STRIPE_WEBHOOK_SECRET' : `STRIPE_${platform.toUpperCase()}_WEBHOOK_SECRET`);
+  const variable = key.webhook?.variable ?? platformVariable(platform, 'WEBHOOK_SECRET');
   const failing = (says: string): PreflightItem => ({
     check: 'webhook-secret',
     status: 'fail',

@@ -24,9 +24,16 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const PREFIX: Record<Platform, string> = { default: 'STRIPE_', ca: 'STRIPE_CA_', ie: 'STRIPE_IE_' };
 
+type Kind = 'SECRET_KEY' | 'PUBLIC_KEY' | 'WEBHOOK_SECRET';
+
+/** A platform's own variable for `kind` (STRIPE_WEBHOOK_SECRET, STRIPE_CA_WEBHOOK_SECRET, ...). */
+export function platformVariable(platform: Platform, kind: Kind): string {
+  return `${PREFIX[platform]}${kind}`;
+}
+
 /** The variable a platform's key is read from: its own when set (even empty), else the plain one. */
-function source(env: Env, platform: Platform, kind: 'SECRET_KEY' | 'PUBLIC_KEY' | 'WEBHOOK_SECRET'): string {
-  const own = `${PREFIX[platform]}${kind}`;
+function source(env: Env, platform: Platform, kind: Kind): string {
+  const own = platformVariable(platform, kind);
   return env[own] !== undefined ? own : `STRIPE_${kind}`;
 }
 

@@ -30,20 +30,10 @@ async function act(client: Client, ctx: RunContext, a: Assessment): Promise<Asse
   const { decision } = a.outcome;
   if (decision === 'match' && a.late?.done) {
     // Written once, when the writes after the last repair are all checked; a read-only database keeps asking.
-    await savepoint(
-      client,
-      () => markChecked(client, schema),
-      (error) => ctx.log.warn({ reason: (error as Error).message }, 'could not record that the writes after the repair are checked'),
-    );
+    await bestEffort(client, ctx, 'record that the writes after the repair are checked', () => markChecked(client, schema));
   }
   const drift = decision === 'match' && a.stored ? webhookDrift(a.stored, a.configured!) : null;
-  if (drift) {
-    await savepoint(
-      client,
-      () => recordWebhookFingerprints(client, schema, drift),
-      (error) => ctx.log.warn({ reason: (error as Error).message }, 'could not record the new webhook secret in the marker'),
-    );
-  }
+  if (drift) await bestEffort(client, ctx, 'record the new webhook secret in the marker', () => recordWebhookFingerprints(client, schema, drift));
   if (decision === 'match' || decision === 'skipped') return a;
   if (decision === 'refused-mismatch' || decision === 'refused-unknown') {
     await logRefusal(client, ctx, a);
@@ -93,13 +83,20 @@ function refuseUnready(ctx: RunContext, a: Assessment): void {
 async function logRefusal(client: Client, ctx: RunContext, a: Assessment): Promise<void> {
   const { schema } = ctx.config.gate;
   const run = { command: 'check', decision: a.outcome.decision, markerBefore: a.stored, configured: a.configured, counts: changesOf(a) };
+  await bestEffort(client, ctx, 'record the refusal in the run log', async () => {
+    await ensureGateSchema(client, schema);
+    await logRun(client, schema, run);
+  });
+}
+
+/** A write the run can do without (a note, a bookkeeping step): in a savepoint, a failure only warned of. */
+async function bestEffort(client: Client, ctx: RunContext, what: string, write: () => Promise<unknown>): Promise<void> {
   await savepoint(
     client,
     async () => {
-      await ensureGateSchema(client, schema);
-      await logRun(client, schema, run);
+      await write();
     },
-    (error) => ctx.log.warn({ reason: (error as Error).message }, 'could not record the refusal in the run log'),
+    (error) => ctx.log.warn({ reason: (error as Error).message }, `could not ${what}`),
   );
 }
 
@@ -110,18 +107,14 @@ async function logRefusal(client: Client, ctx: RunContext, a: Assessment): Promi
  */
 async function pruneOld(client: Client, ctx: RunContext): Promise<void> {
   const { schema, archiveDays } = ctx.config.gate;
-  await savepoint(
-    client,
-    async () => {
-      const pruned = await pruneDue(client, schema, archiveDays);
-      if (pruned.runs.length > 0)
-        ctx.log.info(
-          { pruned: pruned.runs, rows: pruned.rows },
-          `pruned the archive of runs older than ${archiveDays} days (STRIPE_GATE_ARCHIVE_DAYS), and of restored runs`,
-        );
-    },
-    (error) => ctx.log.warn({ reason: (error as Error).message }, 'could not prune the archive'),
-  );
+  await bestEffort(client, ctx, 'prune the archive', async () => {
+    const pruned = await pruneDue(client, schema, archiveDays);
+    if (pruned.runs.length > 0)
+      ctx.log.info(
+        { pruned: pruned.runs, rows: pruned.rows },
+        `pruned the archive of runs older than ${archiveDays} days (STRIPE_GATE_ARCHIVE_DAYS), and of restored runs`,
+      );
+  });
 }
 
 /** The init job (and the watcher's judgement of a container): connect, lock, decide, act, release. */

@@ -4,7 +4,7 @@ import type { RunContext } from '../context.js';
 import { configForContainer, type Config } from '../config/env.js';
 import type { Decision } from '../decision.js';
 import { withClient } from '../db/connect.js';
-import { ConfigurationError, GateError, KeyRejectedError } from '../errors.js';
+import { ConfigurationError, GateError, KeyRejectedError, pause } from '../errors.js';
 import { HEALTH_EVERY_MS, writeHealth } from './health.js';
 import type { Logger } from '../logging.js';
 import { dockerClient, inspect, isProtected, openStartEvents, ownComposeProject, running, type ContainerInfo, type Docker } from './engine.js';
@@ -76,18 +76,9 @@ function reportHealth(config: Config, log: Logger, docker: () => string | null):
   return { write, stop: () => clearInterval(timer) };
 }
 
+/** Waits `ms`, or less when the watcher is stopped (the loops then see `signal.aborted`). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+  return pause(ms, signal).catch(() => undefined);
 }
 
 /** Settles when `signal` aborts: nothing the watcher waits for may hold its exit past a SIGTERM. */

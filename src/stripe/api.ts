@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { stopIfAborted, UnavailableError } from '../errors.js';
+import { stopIfAborted, stoppedBy, UnavailableError } from '../errors.js';
 
 /**
  * An init container must not hang on a dead network: each request gets a few seconds and one retry, and all
@@ -76,14 +76,10 @@ export class StripeBudget {
     let stopped: (() => void) | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new BudgetExceeded(`Stripe did not answer within ${STRIPE_LIMITS.budgetMs / 1000}s`)), left);
-      stopped = () => {
-        try {
-          stopIfAborted(this.signal);
-        } catch (error) {
-          reject(error);
-        }
-      };
-      this.signal?.addEventListener('abort', stopped, { once: true });
+      const signal = this.signal;
+      if (!signal) return;
+      stopped = () => reject(stoppedBy(signal));
+      signal.addEventListener('abort', stopped, { once: true });
     });
     try {
       return await Promise.race([call(), expired]);
