@@ -87,15 +87,7 @@ function composeAsync(args: string[], keys: Record<string, string>, e2e: Record<
   });
 }
 
-function container(service: string): { id: string; running: boolean; exitCode: number } {
-  const id = engine
-    .docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--filter', `label=com.docker.compose.service=${service}`])
-    .trim()
-    .split('\n')[0];
-  if (!id) return { id: '', running: false, exitCode: -1 };
-  const [running, exitCode] = engine.docker(['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', id]).trim().split(' ');
-  return { id, running: running === 'true', exitCode: Number(exitCode) };
-}
+const container = (service: string) => engine.service(PROJECT, service);
 
 describe('the compose example on a real Docker engine', () => {
   it('builds a small image from the Dockerfile: non-root, the CLI as entrypoint, check by default, one version', () => {

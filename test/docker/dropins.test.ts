@@ -138,17 +138,7 @@ describe.each(SETUPS)('the drop-in for $name', (setup) => {
     return { code: run.status, output, stdout: run.stdout };
   }
 
-  function container(service: string) {
-    const id = engine
-      .docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`, '--filter', `label=com.docker.compose.service=${service}`])
-      .trim()
-      .split('\n')[0];
-    if (!id) return { id: '', running: false, exitCode: -1, env: {} as Record<string, string> };
-    const [state, env] = engine.docker(['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}|{{json .Config.Env}}', id]).trim().split('|');
-    const [running, exitCode] = state.split(' ');
-    const vars = Object.fromEntries((JSON.parse(env) as string[]).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-    return { id, running: running === 'true', exitCode: Number(exitCode), env: vars };
-  }
+  const container = (service: string) => engine.service(project, service);
 
   const psql = (sql: string) =>
     engine.docker(['exec', '-i', container('postgres').id, 'psql', '-v', 'ON_ERROR_STOP=1', '-qtA', ...setup.psql], { input: sql }).trim();

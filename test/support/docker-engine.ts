@@ -10,6 +10,13 @@ import { join } from 'node:path';
 
 export const BASE_IMAGE = 'smg-node-base:local';
 
+export interface ServiceContainer {
+  id: string;
+  running: boolean;
+  exitCode: number;
+  env: Record<string, string>;
+}
+
 export interface DockerEngine {
   socket: string;
   /** Environment for docker and docker-compose commands aimed at this engine. */
@@ -17,6 +24,8 @@ export interface DockerEngine {
   docker(args: string[], options?: { input?: string | Buffer; cwd?: string }): string;
   /** A container's output, stdout and stderr (where the gate logs) together. */
   logs(id: string): string;
+  /** The container of a compose project's service (id '' and exit code -1 when there is none), with its state and variables. */
+  service(project: string, service: string): ServiceContainer;
   stop(): Promise<void>;
 }
 
@@ -81,6 +90,17 @@ export async function startDockerEngine({ privateNetwork = false } = {}): Promis
     socket,
     env,
     docker,
+    service(project, service) {
+      const labels = [`label=com.docker.compose.project=${project}`, `label=com.docker.compose.service=${service}`];
+      const id = docker(['ps', '-aq', ...labels.flatMap((label) => ['--filter', label])])
+        .trim()
+        .split('\n')[0];
+      if (!id) return { id: '', running: false, exitCode: -1, env: {} };
+      const [state, env] = docker(['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}|{{json .Config.Env}}', id]).trim().split('|');
+      const [running, exitCode] = state.split(' ');
+      const vars = (JSON.parse(env) as string[]).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]);
+      return { id, running: running === 'true', exitCode: Number(exitCode), env: Object.fromEntries(vars) };
+    },
     logs(id) {
       const run = spawnSync(cli, ['logs', id], { env, encoding: 'utf8' });
       return `${run.stdout}${run.stderr}`;
